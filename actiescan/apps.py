@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+
+
+class CatalogueConfig(AppConfig):
+    """The content catalogue: success factors, sub-questions and level descriptors."""
+
+    name = "actiescan"
+    label = "actiescan"
+    verbose_name = _("Inhoud van de scan")
+
+    def ready(self):
+        from . import signals
+
+        post_migrate.connect(signals.load_catalogue_after_migrate, sender=self)
+        post_migrate.connect(signals.ensure_role_groups)

@@ -1,0 +1,54 @@
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+
+from sessions.models import ScanSession, Status
+
+from .roles import can_plan_sessions, is_ser_staff
+
+
+@login_required
+def home(request):
+    """What this user may do next: their sessions today and coming up, and planning."""
+    sessions = (
+        ScanSession.objects.visible_to(request.user)
+        .select_related("initiative", "moderator", "notulist")
+    )
+    now = timezone.now()
+    context = {
+        "running": sessions.filter(status=Status.BEZIG).order_by("starts_at")[:20],
+        "upcoming": sessions.filter(status=Status.GEPLAND, starts_at__gte=now - timezone.timedelta(days=1))
+        .order_by("starts_at")[:20],
+        "recent": sessions.filter(status=Status.AFGEROND).order_by("-closed_at")[:10],
+        "can_plan_sessions": can_plan_sessions(request.user),
+        "is_staff": is_ser_staff(request.user),
+    }
+    return render(request, "home.html", context)
+
+
+def csrf_failure(request, reason=""):
+    """A missing or expired CSRF token: autosave calls get JSON so the screen can keep the text
+    and ask to reload; pages get a plain Dutch explanation."""
+    message = _(
+        "Uw beveiligingstoken is verlopen. Uw tekst is bewaard in deze browser. "
+        "Laad de pagina opnieuw om verder te gaan."
+    )
+    if "application/json" in request.headers.get("Accept", ""):
+        return JsonResponse({"error": "csrf", "message": message}, status=403)
+    return render(request, "403_csrf.html", {"message": message}, status=403)
+
+
+@never_cache
+def healthz(request):
+    """For the load balancer: 200 when the database answers."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception:  # noqa: BLE001 - any database failure means unhealthy
+        return HttpResponse("database unavailable", status=503, content_type="text/plain")
+    return HttpResponse("ok", content_type="text/plain")

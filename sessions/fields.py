@@ -1,0 +1,104 @@
+"""The fields of a session that the screens save one by one, named `<kind>:<id>:<name>`.
+
+One registry so that the save endpoint, the live-sync payload and the templates agree on what a
+field is called and how it is checked."""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+
+from actiescan.models import Level
+
+TEXT = "text"
+LEVEL = "level"
+DISCUSSED = "discussed"
+BOOL = "bool"
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    kind: str
+    name: str
+    type: str
+    max_length: int | None = None
+
+    @property
+    def versioned(self) -> bool:
+        return self.type == TEXT
+
+
+SPECS = {
+    (spec.kind, spec.name): spec
+    for spec in [
+        FieldSpec("session", "choice_rationale", TEXT),
+        FieldSpec("session", "general_minutes", TEXT),
+        FieldSpec("session", "wrap_up_notes", TEXT),
+        FieldSpec("session", "notulist_checked", BOOL),
+        FieldSpec("factor", "rationale", TEXT),
+        FieldSpec("factor", "minutes", TEXT),
+        FieldSpec("factor", "current_level", LEVEL),
+        FieldSpec("factor", "desired_level", LEVEL),
+        FieldSpec("factor", "discussed", DISCUSSED),
+        FieldSpec("action", "text", TEXT),
+        FieldSpec("action", "owner", TEXT, max_length=200),
+        FieldSpec("action", "timeframe", TEXT, max_length=200),
+    ]
+}
+
+# Fields whose change alters what the summary parts of a screen show (progress, completeness).
+SUMMARY_KINDS = {LEVEL, DISCUSSED, BOOL}
+
+
+class FieldError(Exception):
+    """Bad input for a field; the message is shown to the user."""
+
+
+def key_for(kind: str, pk: int, name: str) -> str:
+    return f"{kind}:{pk}:{name}"
+
+
+def parse_key(key: str) -> tuple[FieldSpec, int]:
+    parts = (key or "").split(":")
+    if len(parts) != 3 or not parts[1].isdigit():
+        raise FieldError(_("Onbekend veld."))
+    kind, pk, name = parts
+    spec = SPECS.get((kind, name))
+    if spec is None:
+        raise FieldError(_("Onbekend veld."))
+    return spec, int(pk)
+
+
+def clean_value(spec: FieldSpec, values: list[str]):
+    """Check and convert the submitted value(s) for a field; raise FieldError with a Dutch
+    message for anything the field cannot hold."""
+    if spec.type == DISCUSSED:
+        indexes = []
+        for raw in values:
+            if not raw.isdigit() or int(raw) > 50:
+                raise FieldError(_("Ongeldige subvraag."))
+            indexes.append(int(raw))
+        return sorted(set(indexes))
+    value = values[-1] if values else ""
+    if spec.type == LEVEL:
+        if value not in ("", *Level.values):
+            raise FieldError(_("Kies startend, gevorderd of voldragen."))
+        return value
+    if spec.type == BOOL:
+        if value not in ("", "0", "1", "true", "false", "on"):
+            raise FieldError(_("Ongeldige waarde."))
+        return value in ("1", "true", "on")
+    if "\x00" in value:
+        raise FieldError(_("De tekst bevat een ongeldig teken."))
+    limit = spec.max_length or settings.ACTIESCAN_MAX_FIELD_LENGTH
+    if len(value) > limit:
+        raise FieldError(
+            _("Deze tekst is te lang: %(length)s tekens, het maximum is %(limit)s.")
+            % {
+                "length": number_format(len(value), force_grouping=True),
+                "limit": number_format(limit, force_grouping=True),
+            }
+        )
+    # Browsers send \r\n for textareas; store one form so versions compare equal.
+    return value.replace("\r\n", "\n")

@@ -1,0 +1,85 @@
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from actiescan.roles import MODERATOR_GROUP, NOTULIST_GROUP
+
+from .models import Initiative, Participant, ScanSession
+
+
+class UserChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, user):
+        return user.get_full_name() or user.username
+
+
+def users_in(group_name):
+    return (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(Q(groups__name=group_name) | Q(is_staff=True))
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+class InitiativeForm(forms.ModelForm):
+    class Meta:
+        model = Initiative
+        fields = [
+            "name", "organisations", "sector", "region", "description",
+            "contact_name", "contact_email", "is_case",
+        ]
+        widgets = {
+            "organisations": forms.Textarea(attrs={"rows": 2}),
+            "description": forms.Textarea(attrs={"rows": 4}),
+        }
+
+
+class SessionForm(forms.ModelForm):
+    starts_at = forms.DateTimeField(
+        label=_("Datum en tijd"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%d-%m-%Y %H:%M"],
+    )
+    moderator = UserChoiceField(queryset=users_in(MODERATOR_GROUP), label=_("Moderator"))
+    notulist = UserChoiceField(
+        queryset=users_in(NOTULIST_GROUP), label=_("Notulist"), required=False
+    )
+
+    class Meta:
+        model = ScanSession
+        fields = ["initiative", "starts_at", "location", "moderator", "notulist"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["moderator"].queryset = users_in(MODERATOR_GROUP)
+        self.fields["notulist"].queryset = users_in(NOTULIST_GROUP)
+        self.fields["initiative"].queryset = Initiative.objects.order_by("is_case", "name")
+
+    def clean(self):
+        data = super().clean()
+        moderator, notulist = data.get("moderator"), data.get("notulist")
+        if moderator and notulist and moderator == notulist:
+            self.add_error(
+                "notulist",
+                _("Kies voor notulist iemand anders dan de moderator: het zijn twee taken."),
+            )
+        return data
+
+
+class ParticipantForm(forms.ModelForm):
+    class Meta:
+        model = Participant
+        fields = ["name", "role", "organisation"]
+
+
+class ChooseFactorsForm(forms.Form):
+    factors = forms.TypedMultipleChoiceField(
+        label=_("Gekozen succesfactoren"), coerce=int, required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, catalogue=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["factors"].choices = [(f.pk, f.title) for f in catalogue]

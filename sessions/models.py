@@ -1,0 +1,325 @@
+"""Scan sessions: one facilitated conversation with one initiative about the factors it chose.
+
+Text fields that two people may edit at once carry a version number next to them
+(`<field>_version`). A save names the version it started from and is applied with a conditional
+UPDATE, so a second save from the same version is refused instead of overwriting (see
+services.save_field). Every save is also appended to FieldRevision, so nothing typed is lost.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
+
+from actiescan.models import Level, SuccessFactor
+from actiescan.roles import is_ser_staff
+
+# Time budget per factor from the workshop design (seed 000): 5–10 minutes of questions, then
+# 5 minutes to name steps and score.
+QUESTIONING_SECONDS = 10 * 60
+FACTOR_BUDGET_SECONDS = 15 * 60
+
+
+class Initiative(models.Model):
+    code = models.SlugField(
+        _("code"), max_length=80, unique=True,
+        help_text=_("Vaste korte naam, gebruikt bij importeren en exporteren."),
+    )
+    name = models.CharField(_("naam"), max_length=200)
+    organisations = models.TextField(_("organisatie(s)"), blank=True)
+    sector = models.CharField(_("sector"), max_length=120, blank=True)
+    region = models.CharField(_("regio"), max_length=120, blank=True)
+    description = models.TextField(_("korte beschrijving"), blank=True)
+    contact_name = models.CharField(_("contactpersoon"), max_length=150, blank=True)
+    contact_email = models.EmailField(_("e-mail contactpersoon"), blank=True)
+    is_case = models.BooleanField(
+        _("casus"), default=False,
+        help_text=_("Een beschreven oefeninitiatief, voor tafels zonder eigen initiatief."),
+    )
+    created_at = models.DateTimeField(_("aangemaakt op"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("LLO-initiatief")
+        verbose_name_plural = _("LLO-initiatieven")
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.code:
+            self.code = self.unique_code_for(self.name)
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def unique_code_for(cls, name: str) -> str:
+        base = slugify(name)[:70] or "initiatief"
+        code, n = base, 1
+        while cls.objects.filter(code=code).exists():
+            n += 1
+            code = f"{base}-{n}"
+        return code
+
+
+class Status(models.TextChoices):
+    GEPLAND = "gepland", _("Gepland")
+    BEZIG = "bezig", _("Bezig")
+    AFGEROND = "afgerond", _("Afgerond")
+
+
+class ScanSessionQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Sessions this user may open: staff see all, others only the sessions they moderate
+        or take minutes for."""
+        if is_ser_staff(user):
+            return self
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(Q(moderator=user) | Q(notulist=user))
+
+
+class ScanSession(models.Model):
+    initiative = models.ForeignKey(
+        Initiative, on_delete=models.CASCADE, related_name="sessions",
+        verbose_name=_("LLO-initiatief"),
+    )
+    starts_at = models.DateTimeField(_("datum en tijd"))
+    location = models.CharField(_("locatie"), max_length=200, blank=True)
+    moderator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+        related_name="moderated_sessions", verbose_name=_("moderator"),
+    )
+    notulist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="minuted_sessions", verbose_name=_("notulist"),
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.GEPLAND
+    )
+
+    choice_rationale = models.TextField(_("waarom deze succesfactoren"), blank=True)
+    choice_rationale_version = models.PositiveIntegerField(default=0)
+    general_minutes = models.TextField(_("algemene notulen"), blank=True)
+    general_minutes_version = models.PositiveIntegerField(default=0)
+    wrap_up_notes = models.TextField(_("aanvullende vragen van de notulist"), blank=True)
+    wrap_up_notes_version = models.PositiveIntegerField(default=0)
+    notulist_checked = models.BooleanField(_("notulist heeft geen vragen meer"), default=False)
+
+    # Where the moderator is, so the notulist's screen can follow and the timer can run.
+    current_factor = models.ForeignKey(
+        "SessionFactor", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    current_factor_since = models.DateTimeField(null=True, blank=True)
+    # Bumped on every change; the live-sync poll compares it to answer "nothing changed" cheaply.
+    revision = models.PositiveIntegerField(default=0)
+
+    started_at = models.DateTimeField(_("gestart op"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("afgesloten op"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScanSessionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-starts_at"]
+        verbose_name = _("scansessie")
+        verbose_name_plural = _("scansessies")
+        indexes = [models.Index(fields=["status", "starts_at"])]
+
+    def __str__(self):
+        local = timezone.localtime(self.starts_at)
+        return f"{self.initiative} – {local:%d-%m-%Y}"
+
+    def get_absolute_url(self):
+        return reverse("sessions:detail", args=[self.pk])
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == Status.AFGEROND
+
+    def can_close(self, user) -> bool:
+        """Closing and reopening are the moderator's call (or staff's), not the notulist's."""
+        return is_ser_staff(user) or (user.is_authenticated and user.pk == self.moderator_id)
+
+    def role_of(self, user) -> str:
+        if user.pk == self.moderator_id:
+            return "moderator"
+        if user.pk == self.notulist_id:
+            return "notulist"
+        return "staff"
+
+
+class ParticipantRole(models.TextChoices):
+    REPRESENTATIVE = "representant", _("Representant")
+    OBSERVER = "observator", _("Observator")
+    QUESTIONER = "vragensteller", _("Vragensteller")
+    OTHER = "anders", _("Anders")
+
+
+class Participant(models.Model):
+    session = models.ForeignKey(
+        ScanSession, on_delete=models.CASCADE, related_name="participants"
+    )
+    name = models.CharField(_("naam"), max_length=150)
+    role = models.CharField(
+        _("rol"), max_length=20, choices=ParticipantRole.choices,
+        default=ParticipantRole.REPRESENTATIVE,
+    )
+    organisation = models.CharField(_("organisatie"), max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("deelnemer")
+        verbose_name_plural = _("deelnemers")
+
+    def __str__(self):
+        return f"{self.name} ({self.get_role_display()})"
+
+
+class SessionFactor(models.Model):
+    """A factor chosen for a session, with its levels, notes and two action points.
+
+    `snapshot` holds the catalogue texts as they were when the factor was chosen (refreshed when
+    the session starts), so later catalogue edits never change a past session."""
+
+    session = models.ForeignKey(ScanSession, on_delete=models.CASCADE, related_name="factors")
+    factor = models.ForeignKey(SuccessFactor, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveSmallIntegerField(default=0)
+    snapshot = models.JSONField(default=dict)
+
+    current_level = models.CharField(
+        _("huidig niveau"), max_length=20, choices=Level.choices, blank=True
+    )
+    desired_level = models.CharField(
+        _("gewenst niveau"), max_length=20, choices=Level.choices, blank=True
+    )
+    # Indexes into snapshot["sub_questions"] of the sub-questions the table discussed.
+    discussed = models.JSONField(_("besproken subvragen"), default=list, blank=True)
+    rationale = models.TextField(_("toelichting"), blank=True)
+    rationale_version = models.PositiveIntegerField(default=0)
+    minutes = models.TextField(_("notulen"), blank=True)
+    minutes_version = models.PositiveIntegerField(default=0)
+    seconds_spent = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "factor"], name="unique_factor_per_session"),
+        ]
+        verbose_name = _("gekozen succesfactor")
+        verbose_name_plural = _("gekozen succesfactoren")
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def title(self) -> str:
+        return self.snapshot.get("title") or self.factor.title
+
+    def level_cards(self):
+        levels = self.snapshot.get("levels", {})
+        return [
+            {"value": value, "label": label, "text": levels.get(value, "")}
+            for value, label in Level.choices
+        ]
+
+    def sub_question_rows(self):
+        discussed = {int(i) for i in self.discussed}
+        return [
+            {"index": i, "text": text, "discussed": i in discussed}
+            for i, text in enumerate(self.snapshot.get("sub_questions", []))
+        ]
+
+    def missing_parts(self) -> list[str]:
+        """What this factor still needs to be complete, in words for the table. Uses the
+        prefetched action points."""
+        missing = []
+        if not self.current_level:
+            missing.append(str(_("het huidige niveau")))
+        for action in self.action_points.all():
+            if not action.text.strip():
+                missing.append(str(_("actiepunt %(n)s") % {"n": action.position}))
+        return missing
+
+    @property
+    def is_complete(self) -> bool:
+        return not self.missing_parts()
+
+    def has_content(self) -> bool:
+        return bool(
+            self.current_level or self.desired_level or self.rationale.strip()
+            or self.minutes.strip() or self.discussed
+            or any(a.text.strip() or a.owner.strip() for a in self.action_points.all())
+        )
+
+    def seconds_spent_now(self, now=None) -> int:
+        session = self.session
+        if session.current_factor_id == self.pk and session.current_factor_since:
+            now = now or timezone.now()
+            return self.seconds_spent + int((now - session.current_factor_since).total_seconds())
+        return self.seconds_spent
+
+
+class ActionPoint(models.Model):
+    ACTIONS_PER_FACTOR = 2
+
+    session_factor = models.ForeignKey(
+        SessionFactor, on_delete=models.CASCADE, related_name="action_points"
+    )
+    position = models.PositiveSmallIntegerField()
+    text = models.TextField(_("actiepunt"), blank=True)
+    text_version = models.PositiveIntegerField(default=0)
+    owner = models.CharField(_("trekker"), max_length=200, blank=True)
+    owner_version = models.PositiveIntegerField(default=0)
+    timeframe = models.CharField(_("termijn"), max_length=200, blank=True)
+    timeframe_version = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["session_factor", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session_factor", "position"], name="unique_action_position"
+            ),
+        ]
+        verbose_name = _("actiepunt")
+        verbose_name_plural = _("actiepunten")
+
+    def __str__(self):
+        return self.text[:80] or f"Actiepunt {self.position}"
+
+
+class FieldRevision(models.Model):
+    """Append-only history of every saved field value: any overwrite can be recovered."""
+
+    session = models.ForeignKey(ScanSession, on_delete=models.CASCADE, related_name="revisions")
+    field = models.CharField(_("veld"), max_length=80)
+    value = models.TextField(_("waarde"), blank=True)
+    version = models.PositiveIntegerField(_("versie"), default=0)
+    revision = models.PositiveIntegerField(_("sessieversie"), default=0)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+",
+        verbose_name=_("door"),
+    )
+    created_at = models.DateTimeField(_("tijdstip"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-pk"]
+        indexes = [
+            models.Index(fields=["session", "revision"]),
+            models.Index(fields=["session", "field", "-id"]),
+        ]
+        verbose_name = _("opgeslagen versie")
+        verbose_name_plural = _("opgeslagen versies")
+
+    def __str__(self):
+        return f"{self.field} v{self.version}"

@@ -1,0 +1,268 @@
+"""The save endpoint and live sync: nothing typed is lost, conflicts show both texts."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from sessions import services
+from sessions.models import FieldRevision, SessionFactor, Status
+
+from .conftest import client_for
+
+
+def save(client, session, key, value, version=None):
+    data = {"field": key, "value": value}
+    if version is not None:
+        data["version"] = str(version)
+    return client.post(
+        reverse("sessions:save", args=[session.pk]), data, HTTP_ACCEPT="application/json"
+    )
+
+
+def sync(client, session, since):
+    return client.get(reverse("sessions:sync", args=[session.pk]), {"since": since})
+
+
+@pytest.fixture
+def two_clients(running_session, moderator, notulist):
+    return client_for(Client, moderator), client_for(Client, notulist)
+
+
+def test_save_stores_text_and_returns_new_version(running_session, two_clients):
+    moderator, _ = two_clients
+    factor = running_session.factors.first()
+    response = save(moderator, running_session, f"factor:{factor.pk}:minutes", "Eerste zin.", 0)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["version"] == 1 and body["value"] == "Eerste zin." and body["saved_by"] == "Jeroen"
+    factor.refresh_from_db()
+    assert factor.minutes == "Eerste zin." and factor.minutes_version == 1
+
+
+def test_two_saves_from_the_same_version_conflict_and_both_texts_survive(running_session, two_clients):
+    moderator, notulist = two_clients
+    factor = running_session.factors.first()
+    key = f"factor:{factor.pk}:minutes"
+    first = save(notulist, running_session, key, "Tekst van de notulist.", 0)
+    second = save(moderator, running_session, key, "Tekst van de moderator.", 0)
+    assert first.status_code == 200
+    assert second.status_code == 409
+    conflict = second.json()
+    assert conflict["error"] == "conflict"
+    assert conflict["value"] == "Tekst van de notulist."
+    assert conflict["version"] == 1
+    assert conflict["saved_by"] == "Fatima"
+    factor.refresh_from_db()
+    assert factor.minutes == "Tekst van de notulist."
+    # The moderator merges and saves against the version the conflict reported.
+    merged = "Tekst van de moderator.\n\nTekst van de notulist."
+    third = save(moderator, running_session, key, merged, conflict["version"])
+    assert third.status_code == 200 and third.json()["version"] == 2
+    factor.refresh_from_db()
+    assert factor.minutes == merged
+    history = list(FieldRevision.objects.filter(field=key).order_by("pk").values_list("value", flat=True))
+    assert history == ["Tekst van de notulist.", merged]
+
+
+def test_saves_of_different_fields_never_conflict(running_session, two_clients):
+    moderator, notulist = two_clients
+    factor = running_session.factors.first()
+    action = factor.action_points.get(position=1)
+    assert save(notulist, running_session, f"factor:{factor.pk}:minutes", "Notulen", 0).status_code == 200
+    assert save(moderator, running_session, f"factor:{factor.pk}:rationale", "Omdat", 0).status_code == 200
+    assert save(moderator, running_session, f"action:{action.pk}:text", "Actie", 0).status_code == 200
+    factor.refresh_from_db()
+    action.refresh_from_db()
+    assert (factor.minutes, factor.rationale, action.text) == ("Notulen", "Omdat", "Actie")
+
+
+def test_a_retry_of_an_already_stored_save_is_not_a_conflict_nor_a_duplicate(running_session, two_clients):
+    """Offline: the request reached the server but the answer got lost; the browser resends."""
+    moderator, _ = two_clients
+    factor = running_session.factors.first()
+    key = f"factor:{factor.pk}:rationale"
+    assert save(moderator, running_session, key, "Zelfde tekst", 0).status_code == 200
+    retry = save(moderator, running_session, key, "Zelfde tekst", 0)
+    assert retry.status_code == 200 and retry.json()["version"] == 1
+    assert FieldRevision.objects.filter(field=key).count() == 1
+
+
+def test_windows_line_endings_are_stored_as_one_form(running_session, two_clients):
+    moderator, _ = two_clients
+    factor = running_session.factors.first()
+    save(moderator, running_session, f"factor:{factor.pk}:minutes", "a\r\nb", 0)
+    factor.refresh_from_db()
+    assert factor.minutes == "a\nb"
+
+
+def test_levels_and_discussed_questions_save_without_version(running_session, two_clients):
+    moderator, _ = two_clients
+    factor = running_session.factors.first()
+    assert save(moderator, running_session, f"factor:{factor.pk}:current_level", "gevorderd").status_code == 200
+    response = moderator.post(
+        reverse("sessions:save", args=[running_session.pk]),
+        {"field": f"factor:{factor.pk}:discussed", "value": ["2", "0"]},
+    )
+    assert response.status_code == 200 and response.json()["value"] == ["0", "2"]
+    factor.refresh_from_db()
+    assert factor.current_level == "gevorderd" and factor.discussed == [0, 2]
+
+
+@pytest.mark.parametrize(
+    "key_template, value, version, message",
+    [
+        ("factor:{f}:current_level", "uitstekend", None, "startend, gevorderd of voldragen"),
+        ("factor:{f}:minutes", "x" * 50_001, 0, "te lang"),
+        ("action:{a}:owner", "x" * 201, 0, "te lang"),
+        ("factor:{f}:minutes", "tekst", "abc", "versie"),
+        ("factor:{f}:minutes", "tekst", None, "versie"),
+        ("factor:{f}:discussed", "een", None, "subvraag"),
+        ("factor:{f}:password", "x", 0, "Onbekend veld"),
+        ("niets", "x", 0, "Onbekend veld"),
+        ("factor:{f}:minutes", "nul\x00byte", 0, "ongeldig teken"),
+    ],
+)
+def test_bad_input_is_refused_with_a_dutch_message_and_nothing_stored(
+    running_session, two_clients, key_template, value, version, message
+):
+    moderator, _ = two_clients
+    factor = running_session.factors.first()
+    action = factor.action_points.first()
+    key = key_template.format(f=factor.pk, a=action.pk)
+    response = save(moderator, running_session, key, value, version)
+    assert response.status_code == 400
+    assert message in response.json()["message"]
+    factor.refresh_from_db()
+    action.refresh_from_db()
+    assert factor.minutes == "" and factor.current_level == "" and action.owner == ""
+    assert not FieldRevision.objects.exists()
+
+
+def test_saving_needs_a_csrf_token(running_session, moderator):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(moderator)
+    factor = running_session.factors.first()
+    response = save(client, running_session, f"factor:{factor.pk}:minutes", "x", 0)
+    assert response.status_code == 403
+    assert response.json()["error"] == "csrf"
+    factor.refresh_from_db()
+    assert factor.minutes == ""
+
+
+def test_a_closed_session_takes_no_saves(running_session, two_clients, moderator):
+    client, _ = two_clients
+    services.close_session(session=running_session, user=moderator)
+    factor = running_session.factors.first()
+    response = save(client, running_session, f"factor:{factor.pk}:minutes", "te laat", 0)
+    assert response.status_code == 403 and response.json()["error"] == "closed"
+    factor.refresh_from_db()
+    assert factor.minutes == ""
+
+
+def test_closed_pages_are_read_only(running_session, moderator):
+    client = client_for(Client, moderator)
+    services.close_session(session=running_session, user=moderator)
+    html = client.get(reverse("sessions:cockpit", args=[running_session.pk])).content.decode()
+    assert "afgesloten" in html
+    assert " readonly" in html and " disabled" in html
+    assert "Sessie heropenen" in client.get(reverse("sessions:wrap_up", args=[running_session.pk])).content.decode()
+
+
+def test_sync_answers_204_when_nothing_changed(running_session, two_clients):
+    moderator, _ = two_clients
+    running_session.refresh_from_db()
+    response = sync(moderator, running_session, running_session.revision)
+    assert response.status_code == 204 and response.content == b""
+
+
+def test_sync_sends_only_what_changed_since_the_revision(running_session, two_clients):
+    moderator, notulist = two_clients
+    factor = running_session.factors.first()
+    running_session.refresh_from_db()
+    since = running_session.revision
+    save(notulist, running_session, f"factor:{factor.pk}:minutes", "Getypt door de notulist", 0)
+    body = sync(moderator, running_session, since).json()
+    assert body["revision"] == since + 1
+    assert list(body["fields"]) == [f"factor:{factor.pk}:minutes"]
+    item = body["fields"][f"factor:{factor.pk}:minutes"]
+    assert item["value"] == "Getypt door de notulist" and item["version"] == 1
+    assert item["saved_by"] == "Fatima"
+    assert body["refresh"] is False  # typed text alone does not reload summaries
+    save(moderator, running_session, f"factor:{factor.pk}:current_level", "startend")
+    body = sync(notulist, running_session, since + 1).json()
+    assert body["fields"][f"factor:{factor.pk}:current_level"]["value"] == "startend"
+    assert body["refresh"] is True
+
+
+def test_sync_reports_the_moderators_current_factor(running_session, two_clients):
+    moderator, notulist = two_clients
+    second = running_session.factors.order_by("position")[1]
+    running_session.refresh_from_db()
+    since = running_session.revision
+    moderator.get(reverse("sessions:cockpit", args=[running_session.pk]), {"factor": second.pk})
+    body = sync(notulist, running_session, since).json()
+    assert body["current_factor"] == second.pk and body["refresh"] is True
+
+
+def test_a_stale_client_gets_every_field(running_session, two_clients):
+    moderator, _ = two_clients
+    body = sync(moderator, running_session, 99999).json()
+    factor_count = running_session.factors.count()
+    # 4 session fields + 5 per factor + 3 per action point x 2
+    assert len(body["fields"]) == 4 + factor_count * (5 + 6)
+
+
+def test_history_keeps_every_version_for_staff(running_session, two_clients, staff):
+    moderator, notulist = two_clients
+    factor = running_session.factors.first()
+    key = f"factor:{factor.pk}:minutes"
+    save(notulist, running_session, key, "versie een", 0)
+    save(moderator, running_session, key, "versie twee, overschreven", 1)
+    html = client_for(Client, staff).get(
+        reverse("sessions:history", args=[running_session.pk]), {"veld": key}
+    ).content.decode()
+    assert "versie een" in html and "versie twee, overschreven" in html
+
+
+def test_user_text_is_escaped_in_pages(running_session, two_clients):
+    moderator, _ = two_clients
+    factor = running_session.factors.first()
+    action = factor.action_points.first()
+    evil = '<script>alert(1)</script><img src="file:///etc/passwd">'
+    save(moderator, running_session, f"action:{action.pk}:text", evil, 0)
+    save(moderator, running_session, f"factor:{factor.pk}:minutes", evil, 0)
+    for name in ("cockpit", "notulist", "wrap_up"):
+        html = moderator.get(reverse(f"sessions:{name}", args=[running_session.pk])).content.decode()
+        assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)" in html, name
+
+
+def test_session_status_flow(scan_session, moderator):
+    client = client_for(Client, moderator)
+    assert scan_session.status == Status.GEPLAND
+    response = client.post(reverse("sessions:start", args=[scan_session.pk]))
+    assert response.status_code == 302
+    scan_session.refresh_from_db()
+    assert scan_session.status == Status.BEZIG and scan_session.started_at
+    client.post(reverse("sessions:close", args=[scan_session.pk]))
+    scan_session.refresh_from_db()
+    assert scan_session.status == Status.AFGEROND and scan_session.closed_by == moderator
+    client.post(reverse("sessions:reopen", args=[scan_session.pk]))
+    scan_session.refresh_from_db()
+    assert scan_session.status == Status.BEZIG and scan_session.closed_at is None
+
+
+def test_time_is_counted_per_factor_while_the_session_runs(running_session, moderator):
+    client = client_for(Client, moderator)
+    first, second = running_session.factors.order_by("position")[:2]
+    client.get(reverse("sessions:cockpit", args=[running_session.pk]), {"factor": first.pk})
+    from django.utils import timezone
+
+    from sessions.models import ScanSession
+
+    ScanSession.objects.filter(pk=running_session.pk).update(
+        current_factor_since=timezone.now() - timezone.timedelta(minutes=7)
+    )
+    client.get(reverse("sessions:cockpit", args=[running_session.pk]), {"factor": second.pk})
+    first.refresh_from_db()
+    assert 7 * 60 - 2 <= first.seconds_spent <= 7 * 60 + 5
+    assert SessionFactor.objects.get(pk=second.pk).seconds_spent == 0
