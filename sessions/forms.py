@@ -13,11 +13,11 @@ class UserChoiceField(forms.ModelChoiceField):
         return user.get_full_name() or user.username
 
 
-def users_in(group_name):
+def users_in(*group_names):
     return (
         get_user_model()
         .objects.filter(is_active=True)
-        .filter(Q(groups__name=group_name) | Q(is_staff=True))
+        .filter(Q(groups__name__in=group_names) | Q(is_staff=True))
         .distinct()
         .order_by("first_name", "last_name", "username")
     )
@@ -54,7 +54,8 @@ class SessionForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["moderator"].queryset = users_in(MODERATOR_GROUP)
-        self.fields["notulist"].queryset = users_in(NOTULIST_GROUP)
+        # Moderators also take minutes for each other.
+        self.fields["notulist"].queryset = users_in(NOTULIST_GROUP, MODERATOR_GROUP)
         self.fields["initiative"].queryset = Initiative.objects.order_by("is_case", "name")
 
     def clean(self):

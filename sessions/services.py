@@ -196,7 +196,13 @@ def changes_since(session: ScanSession, since: int) -> dict | None:
               "author__username")
     )
     last_by_key = {entry.field: entry for entry in history}
-    all_values = field_values(session, factors_with_actions(session))
+    # The poll loaded only what the 204 answer needs; fetch the session's own fields at once.
+    session.refresh_from_db(
+        fields=[name for kind, name in FIELD_SPECS if kind == "session"]
+        + [f"{name}_version" for (kind, name), spec in FIELD_SPECS.items()
+           if kind == "session" and spec.versioned]
+    )
+    all_values = field_values(session, factors_with_actions(session).defer("snapshot"))
     fields = {}
     for key in all_values if stale_client else last_by_key:
         if key not in all_values:

@@ -1,0 +1,150 @@
+"""Two people, two browsers, one session: nothing typed is lost and each sees the other."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from sessions.models import FieldRevision, SessionFactor
+
+from ..conftest import PASSWORD, plan_session
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SYNC_TIMEOUT = 3000  # ms: "each sees the other's changes within 3 seconds"
+
+
+def log_in(page, live_server, username):
+    page.goto(f"{live_server.url}/inloggen/")
+    page.get_by_label("Gebruikersnaam").fill(username)
+    page.get_by_label("Wachtwoord").fill(PASSWORD)
+    page.get_by_role("button", name="Inloggen").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Welkom")
+
+
+def all_saved(page):
+    page.wait_for_function("() => window.actiescanLive && window.actiescanLive.pendingCount() === 0")
+
+
+@pytest.fixture
+def table(browser, live_server, moderator, notulist, initiative):
+    session = plan_session(initiative, moderator, notulist)
+    contexts = [browser.new_context(locale="nl-NL", viewport={"width": 1366, "height": 900})
+                for _ in range(2)]
+    mod_page, not_page = (context.new_page() for context in contexts)
+    log_in(mod_page, live_server, "jeroen")
+    log_in(not_page, live_server, "fatima")
+    yield session, mod_page, not_page, contexts
+    for context in contexts:
+        context.close()
+
+
+def test_moderator_and_notulist_run_a_session_together(table, live_server):
+    session, mod, notu, (mod_context, notu_context) = table
+    base = f"{live_server.url}/sessies/{session.pk}"
+    first = session.factors.order_by("position").first()
+
+    mod.goto(f"{base}/")
+    mod.get_by_role("button", name="Sessie starten").first.click()
+    expect(mod.locator("#factor-title")).to_have_text(first.title)
+    notu.goto(f"{base}/notulist/")
+    expect(notu.locator("#factor-title")).to_have_text(first.title)
+
+    # The notulist types minutes; the moderator's copy of the field follows within 3 s.
+    minutes_key = f"factor:{first.pk}:minutes"
+    notu.locator(f'[data-field="{minutes_key}"]').fill("De representant vertelt over de doelgroep.")
+    expect(notu.locator(f'[data-status-for="{minutes_key}"]')).to_contain_text("Opgeslagen", timeout=SYNC_TIMEOUT)
+    expect(mod.locator(f'[data-field="{minutes_key}"]')).to_have_value(
+        "De representant vertelt over de doelgroep.", timeout=SYNC_TIMEOUT)
+
+    # The moderator scores and writes action points; the notulist sees them within 3 s.
+    mod.get_by_label("Hier staan we nu: Gevorderd").check()
+    mod.get_by_label("Hier willen we naartoe: Voldragen").check()
+    actions = list(first.action_points.order_by("position"))
+    mod.locator(f'[data-field="action:{actions[0].pk}:text"]').fill("Folders herschrijven op B1")
+    mod.locator(f'[data-field="action:{actions[0].pk}:owner"]').fill("Marieke")
+    mod.locator(f'[data-field="action:{actions[1].pk}:text"]').fill("Twee leerambassadeurs werven")
+    all_saved(mod)
+    summary = notu.locator("#factor-summary")
+    expect(summary).to_contain_text("Gevorderd", timeout=SYNC_TIMEOUT)
+    expect(summary).to_contain_text("Voldragen", timeout=SYNC_TIMEOUT)
+    expect(summary).to_contain_text("Twee leerambassadeurs werven", timeout=SYNC_TIMEOUT)
+    expect(mod.locator("#factor-status")).to_contain_text("compleet", timeout=SYNC_TIMEOUT)
+
+    # The moderator moves on; the notulist's screen follows.
+    second = session.factors.order_by("position")[1]
+    mod.get_by_role("link", name=re.compile(second.title)).first.click()
+    expect(mod.locator("#factor-title")).to_have_text(second.title)
+    expect(notu.locator("#factor-title")).to_have_text(second.title, timeout=SYNC_TIMEOUT + 2000)
+
+    first.refresh_from_db()
+    assert first.minutes == "De representant vertelt over de doelgroep."
+    assert (first.current_level, first.desired_level) == ("gevorderd", "voldragen")
+
+
+def test_conflict_shows_both_texts_and_merging_keeps_both(table, live_server):
+    session, mod, notu, _ = table
+    first = session.factors.order_by("position").first()
+    key = f"factor:{first.pk}:minutes"
+    notu.goto(f"{live_server.url}/sessies/{session.pk}/notulist/?factor={first.pk}")
+    mod.goto(f"{live_server.url}/sessies/{session.pk}/cockpit/?factor={first.pk}")
+    mod.locator("summary", has_text="Notulen bij deze succesfactor").click()
+
+    # Both start from the same empty text; the notulist keeps the focus, so no sync replaces it.
+    notu_field = notu.locator(f'[data-field="{key}"]')
+    notu_field.click()
+    mod.locator(f'[data-field="{key}"]').fill("Tekst van de moderator")
+    all_saved(mod)
+    # A field keeps what its user sees while it has focus; the moderator is done typing.
+    mod.locator(f'[data-field="{key}"]').blur()
+    notu_field.press_sequentially("Tekst van de notulist")
+    panel = notu.locator(f'[data-conflict-for="{key}"]')
+    expect(panel).to_be_visible(timeout=SYNC_TIMEOUT)
+    expect(panel.locator('[data-slot="mine"]')).to_have_text("Tekst van de notulist")
+    expect(panel.locator('[data-slot="theirs"]')).to_have_text("Tekst van de moderator")
+    panel.get_by_role("button", name="Beide samenvoegen").click()
+    all_saved(notu)
+    first.refresh_from_db()
+    assert "Tekst van de notulist" in first.minutes and "Tekst van de moderator" in first.minutes
+    expect(mod.locator(f'[data-field="{key}"]')).to_have_value(first.minutes, timeout=SYNC_TIMEOUT)
+
+
+def test_offline_typing_is_saved_once_the_connection_returns(table, live_server):
+    session, mod, notu, (_, notu_context) = table
+    general_key = f"session:{session.pk}:general_minutes"
+    notu.goto(f"{live_server.url}/sessies/{session.pk}/notulist/")
+    field = notu.locator(f'[data-field="{general_key}"]')
+    field.fill("Voor de storing.")
+    all_saved(notu)
+
+    notu_context.set_offline(True)
+    field.press_sequentially(" Tijdens de storing getypt.")
+    field.blur()
+    expect(notu.locator("#connection-banner")).to_be_visible(timeout=5000)
+    notu_context.set_offline(False)
+    notu.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(notu.locator(f'[data-status-for="{general_key}"]')).to_contain_text("Opgeslagen", timeout=10000)
+    all_saved(notu)
+    session.refresh_from_db()
+    assert session.general_minutes == "Voor de storing. Tijdens de storing getypt."
+    values = list(FieldRevision.objects.filter(field=general_key).values_list("value", flat=True))
+    assert values.count(session.general_minutes) == 1
+
+
+def test_reload_mid_typing_restores_the_draft(table, live_server):
+    session, mod, notu, _ = table
+    first = session.factors.order_by("position").first()
+    key = f"factor:{first.pk}:minutes"
+    url = f"{live_server.url}/sessies/{session.pk}/notulist/?factor={first.pk}"
+    notu.goto(url)
+    field = notu.locator(f'[data-field="{key}"]')
+    # Slow the save endpoint so the reload certainly comes before the server has the text.
+    notu.route("**/opslaan/", lambda route: route.abort())
+    field.press_sequentially("Zin die nog niet was opgeslagen")
+    notu.unroute("**/opslaan/")
+    notu.once("dialog", lambda dialog: dialog.accept())
+    notu.reload()
+    field = notu.locator(f'[data-field="{key}"]')
+    expect(field).to_have_value("Zin die nog niet was opgeslagen")
+    all_saved(notu)
+    assert SessionFactor.objects.get(pk=first.pk).minutes == "Zin die nog niet was opgeslagen"

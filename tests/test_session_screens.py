@@ -1,0 +1,209 @@
+"""Planning, preparing and running a session through its screens."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from actiescan.models import LevelDescriptor, SubQuestion, SuccessFactor
+from sessions import services
+from sessions.models import Initiative, Participant, ScanSession, SessionFactor
+
+from .conftest import client_for, plan_session
+
+
+def test_moderator_adds_an_initiative_and_plans_a_session(moderator, notulist):
+    client = client_for(Client, moderator)
+    response = client.post(reverse("sessions:initiative_create"), {
+        "name": "Techniekpact Twente", "sector": "Techniek", "region": "Twente",
+        "contact_email": "info@example.org",
+    })
+    initiative = Initiative.objects.get(name="Techniekpact Twente")
+    assert response.status_code == 302 and initiative.code == "techniekpact-twente"
+    response = client.post(reverse("sessions:plan"), {
+        "initiative": initiative.pk, "starts_at": "2026-12-01T14:00", "location": "Enschede",
+        "moderator": moderator.pk, "notulist": notulist.pk,
+    })
+    session = ScanSession.objects.get(initiative=initiative)
+    assert response.status_code == 302 and response.url == session.get_absolute_url()
+    assert session.created_by == moderator and session.status == "gepland"
+    assert session.starts_at.hour == 13  # 14:00 in Amsterdam is 13:00 UTC in winter
+
+
+def test_plan_form_shows_dutch_errors(moderator):
+    client = client_for(Client, moderator)
+    response = client.post(reverse("sessions:plan"), {"starts_at": "morgen", "moderator": moderator.pk,
+                                                      "notulist": moderator.pk})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Dit veld is verplicht" in html
+    assert "Voer een geldige datum/tijd in" in html
+    assert "iemand anders dan de moderator" in html
+    assert not ScanSession.objects.exists()
+
+
+def test_choose_reorder_and_keep_factors_with_text(scan_session, moderator):
+    client = client_for(Client, moderator)
+    codes = list(scan_session.factors.values_list("factor__code", flat=True))
+    assert codes == ["maatwerk", "digitale-tools", "leren-monitoring"]
+    first = scan_session.factors.get(factor__code="maatwerk")
+    first.minutes = "Al besproken"
+    first.save()
+    netwerk = SuccessFactor.objects.get(code="netwerk-samenwerking")
+    digitale = SuccessFactor.objects.get(code="digitale-tools")
+    response = client.post(
+        reverse("sessions:choose_factors", args=[scan_session.pk]),
+        {"factors": [digitale.pk, netwerk.pk]}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="chosen-factors",
+    )
+    assert response.status_code == 200
+    # maatwerk has minutes and stays; leren-monitoring is dropped; netwerk is added at the end.
+    order = list(scan_session.factors.order_by("position").values_list("factor__code", flat=True))
+    assert order == ["maatwerk", "digitale-tools", "netwerk-samenwerking"]
+    assert list(scan_session.factors.order_by("position").values_list("position", flat=True)) == [1, 2, 3]
+    added = scan_session.factors.get(factor__code="netwerk-samenwerking")
+    assert added.action_points.count() == 2
+    client.post(reverse("sessions:move_factor", args=[scan_session.pk, added.pk, "omhoog"]))
+    order = list(scan_session.factors.order_by("position").values_list("factor__code", flat=True))
+    assert order == ["maatwerk", "netwerk-samenwerking", "digitale-tools"]
+
+
+def test_participants_are_added_and_removed(scan_session, notulist):
+    client = client_for(Client, notulist)
+    response = client.post(reverse("sessions:add_participant", args=[scan_session.pk]),
+                           {"name": "Marieke Janssen", "role": "representant"},
+                           HTTP_HX_REQUEST="true", HTTP_HX_TARGET="participants")
+    assert response.status_code == 200 and "Marieke Janssen" in response.content.decode()
+    participant = Participant.objects.get(session=scan_session)
+    response = client.post(reverse("sessions:add_participant", args=[scan_session.pk]),
+                           {"name": "", "role": "koning"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="participants")
+    assert response.status_code == 400 and "Dit veld is verplicht" in response.content.decode()
+    client.post(reverse("sessions:remove_participant", args=[scan_session.pk, participant.pk]))
+    assert not Participant.objects.exists()
+
+
+def test_cannot_start_without_factors(initiative, moderator, notulist):
+    session = plan_session(initiative, moderator, notulist, codes=())
+    client = client_for(Client, moderator)
+    response = client.post(reverse("sessions:start", args=[session.pk]))
+    session.refresh_from_db()
+    assert response.status_code == 302 and session.status == "gepland"
+    assert client.get(reverse("sessions:cockpit", args=[session.pk])).status_code == 302
+
+
+def test_cockpit_shows_the_factor_with_questions_and_level_cards(running_session, moderator):
+    client = client_for(Client, moderator)
+    factor = running_session.factors.get(factor__code="maatwerk")
+    html = client.get(reverse("sessions:cockpit", args=[running_session.pk]), {"factor": factor.pk}).content.decode()
+    assert "hoe toegankelijk en relevant is jullie aanbod" in html
+    assert "In hoeverre is het aanbod kosteloos of financieel toegankelijk?" in html
+    for label in ("Startend", "Gevorderd", "Voldragen"):
+        assert label in html
+    assert html.count(f'data-autosave="choice" data-field="factor:{factor.pk}:current_level"') == 3
+    assert "Nog nodig om deze succesfactor af te ronden" in html
+
+
+def test_completeness_needs_a_level_and_both_action_points(running_session, moderator):
+    factor = running_session.factors.first()
+    first, second = factor.action_points.all()
+    factor.current_level = "startend"
+    factor.save()
+    first.text = "Taalniveau B1 in alle folders"
+    first.save()
+    factor = services.factors_with_actions(running_session).get(pk=factor.pk)
+    assert not factor.is_complete and factor.missing_parts() == ["actiepunt 2"]
+    second.text = "Leerambassadeurs werven"
+    second.save()
+    factor = services.factors_with_actions(running_session).get(pk=factor.pk)
+    assert factor.is_complete
+
+
+def test_notulist_view_follows_the_moderators_factor(running_session, moderator, notulist):
+    second = running_session.factors.order_by("position")[1]
+    client_for(Client, moderator).get(reverse("sessions:cockpit", args=[running_session.pk]), {"factor": second.pk})
+    html = client_for(Client, notulist).get(reverse("sessions:notulist", args=[running_session.pk])).content.decode()
+    assert f'data-field="factor:{second.pk}:minutes"' in html
+    assert 'id="follow-moderator"' in html
+
+
+def test_notulist_opening_the_cockpit_does_not_move_the_table(running_session, moderator, notulist):
+    first, second = running_session.factors.order_by("position")[:2]
+    client_for(Client, moderator).get(reverse("sessions:cockpit", args=[running_session.pk]), {"factor": first.pk})
+    client_for(Client, notulist).get(reverse("sessions:cockpit", args=[running_session.pk]), {"factor": second.pk})
+    running_session.refresh_from_db()
+    assert running_session.current_factor_id == first.pk
+
+
+def test_fragment_requests_render_only_the_partial(running_session, moderator):
+    client = client_for(Client, moderator)
+    url = reverse("sessions:cockpit", args=[running_session.pk])
+    factor = running_session.factors.first()
+    response = client.get(url, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="factor-nav",
+                          HTTP_HX_CURRENT_URL=f"http://testserver{url}?factor={factor.pk}")
+    html = response.content.decode()
+    assert html.lstrip().startswith('<nav id="factor-nav"') and "<html" not in html
+
+
+def test_wrap_up_shows_levels_actions_and_chart(running_session, moderator):
+    factor = running_session.factors.first()
+    factor.current_level, factor.desired_level = "startend", "voldragen"
+    factor.save()
+    action = factor.action_points.first()
+    action.text, action.owner, action.timeframe = "Coaches inzetten", "Marieke", "voor de zomer"
+    action.save()
+    html = client_for(Client, moderator).get(reverse("sessions:wrap_up", args=[running_session.pk])).content.decode()
+    assert "Coaches inzetten" in html and "Marieke" in html and "voor de zomer" in html
+    assert "<svg" in html and 'class="level-chart__current"' in html
+    assert "Sessie afsluiten" in html
+
+
+def test_snapshot_keeps_old_texts_after_catalogue_edits(running_session, moderator):
+    factor = SuccessFactor.objects.get(code="maatwerk")
+    old_main_question = factor.main_question
+    factor.main_question = "Nieuwe hoofdvraag na een redactieronde"
+    factor.save()
+    SubQuestion.objects.filter(factor=factor, order=1).update(text="Nieuwe subvraag")
+    LevelDescriptor.objects.filter(factor=factor, level="startend").update(text="Nieuwe beschrijving")
+    session_factor = SessionFactor.objects.get(session=running_session, factor=factor)
+    html = client_for(Client, moderator).get(
+        reverse("sessions:cockpit", args=[running_session.pk]), {"factor": session_factor.pk}
+    ).content.decode()
+    assert old_main_question in html
+    assert "Nieuwe hoofdvraag" not in html and "Nieuwe subvraag" not in html
+    assert "Nieuwe beschrijving" not in html
+
+
+def test_a_planned_session_takes_the_catalogue_as_it_is_at_the_start(scan_session, moderator):
+    SuccessFactor.objects.filter(code="maatwerk").update(main_question="Bijgewerkte hoofdvraag")
+    services.start_session(session=scan_session, user=moderator)
+    sf = scan_session.factors.get(factor__code="maatwerk")
+    assert sf.snapshot["main_question"] == "Bijgewerkte hoofdvraag"
+
+
+@pytest.mark.parametrize("view", ["cockpit", "notulist", "wrap_up"])
+def test_screens_use_a_constant_number_of_queries(view, initiative, moderator, notulist,
+                                                  django_assert_max_num_queries):
+    small = plan_session(initiative, moderator, notulist, codes=("maatwerk",))
+    all_codes = list(SuccessFactor.objects.values_list("code", flat=True))
+    large = plan_session(initiative, moderator, notulist, codes=all_codes)
+    for session in (small, large):
+        services.start_session(session=session, user=moderator)
+    client = client_for(Client, moderator)
+    # Warm up: the first visit moves the current factor (writes); measure a steady visit.
+    for session in (small, large):
+        client.get(reverse(f"sessions:{view}", args=[session.pk]))
+    with django_assert_max_num_queries(12) as small_queries:
+        client.get(reverse(f"sessions:{view}", args=[small.pk]))
+    with django_assert_max_num_queries(12) as large_queries:
+        client.get(reverse(f"sessions:{view}", args=[large.pk]))
+    assert len(large_queries) == len(small_queries)
+
+
+def test_sync_uses_a_constant_number_of_queries(initiative, moderator, notulist, django_assert_max_num_queries):
+    all_codes = list(SuccessFactor.objects.values_list("code", flat=True))
+    session = plan_session(initiative, moderator, notulist, codes=all_codes)
+    client = client_for(Client, notulist)
+    client.get(reverse("sessions:sync", args=[session.pk]), {"since": 0})
+    session.refresh_from_db()
+    with django_assert_max_num_queries(4):
+        assert client.get(reverse("sessions:sync", args=[session.pk]), {"since": session.revision}).status_code == 204
+    with django_assert_max_num_queries(8):
+        assert client.get(reverse("sessions:sync", args=[session.pk]), {"since": 0}).status_code == 200
