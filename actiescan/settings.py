@@ -209,3 +209,5 @@ LOGGING = {
 ACTIESCAN_FOLLOW_UP_MONTHS = envint("ACTIESCAN_FOLLOW_UP_MONTHS", 12)
 # Longest text a single field accepts; a notulist's minutes for one factor rarely pass 10,000.
 ACTIESCAN_MAX_FIELD_LENGTH = envint("ACTIESCAN_MAX_FIELD_LENGTH", 50_000)
+# How long a share link for the initiative stays valid by default (days).
+ACTIESCAN_SHARE_LINK_DAYS = envint("ACTIESCAN_SHARE_LINK_DAYS", 90)

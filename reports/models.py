@@ -1,0 +1,136 @@
+"""The advice: the notulist merges minutes and action points into one document for the
+initiative. Drafted from the session, edited section by section (with the same optimistic
+concurrency as the session fields), and frozen into numbered versions with their PDF."""
+
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from sessions.models import ScanSession, SessionFactor
+
+
+class Advice(models.Model):
+    session = models.OneToOneField(ScanSession, on_delete=models.CASCADE, related_name="advice")
+    introduction = models.TextField(_("inleiding"), blank=True)
+    introduction_version = models.PositiveIntegerField(default=0)
+    closing = models.TextField(_("afsluiting"), blank=True)
+    closing_version = models.PositiveIntegerField(default=0)
+    # Bumped on every change, like ScanSession.revision, for the editor's live sync.
+    revision = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("advies")
+        verbose_name_plural = _("adviezen")
+
+    def __str__(self):
+        return str(_("Advies voor %(session)s") % {"session": self.session})
+
+    @property
+    def latest_version(self):
+        return self.versions.order_by("-number").first()
+
+
+class AdviceSection(models.Model):
+    """The advice text for one chosen factor: the gist of the minutes, edited by the notulist."""
+
+    advice = models.ForeignKey(Advice, on_delete=models.CASCADE, related_name="sections")
+    session_factor = models.OneToOneField(
+        SessionFactor, on_delete=models.CASCADE, related_name="advice_section"
+    )
+    text = models.TextField(_("tekst"), blank=True)
+    text_version = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["session_factor__position"]
+        verbose_name = _("adviesonderdeel")
+        verbose_name_plural = _("adviesonderdelen")
+
+
+class AdviceVersion(models.Model):
+    """A finalized, numbered version. `content` is everything the document shows, frozen, and
+    `pdf` the document itself; neither changes after finalizing."""
+
+    advice = models.ForeignKey(Advice, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField(_("versie"))
+    content = models.JSONField(_("inhoud"))
+    pdf = models.BinaryField(_("PDF"))
+    pdf_size = models.PositiveIntegerField(default=0)
+    page_count = models.PositiveIntegerField(default=0)
+    finalized_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+",
+        verbose_name=_("definitief gemaakt door"),
+    )
+    finalized_at = models.DateTimeField(_("definitief gemaakt op"), default=timezone.now)
+
+    class Meta:
+        ordering = ["advice", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["advice", "number"], name="unique_advice_version"),
+        ]
+        verbose_name = _("adviesversie")
+        verbose_name_plural = _("adviesversies")
+
+    def __str__(self):
+        return f"v{self.number}"
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def default_expiry():
+    return timezone.now() + timedelta(days=settings.ACTIESCAN_SHARE_LINK_DAYS)
+
+
+class ShareLinkQuerySet(models.QuerySet):
+    def usable(self, now=None):
+        now = now or timezone.now()
+        return self.filter(revoked_at__isnull=True, expires_at__gt=now)
+
+
+class ShareLink(models.Model):
+    """The deellink: an unguessable address through which the initiative opens one finalized
+    version without an account."""
+
+    version = models.ForeignKey(AdviceVersion, on_delete=models.CASCADE, related_name="share_links")
+    token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
+    expires_at = models.DateTimeField(_("verloopt op"), default=default_expiry)
+    revoked_at = models.DateTimeField(_("ingetrokken op"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ShareLinkQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("deellink")
+        verbose_name_plural = _("deellinks")
+
+    def is_usable(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.revoked_at is None and self.expires_at > now
+
+
+class ShareLinkAccess(models.Model):
+    """Every opening of a share link (page or PDF)."""
+
+    link = models.ForeignKey(ShareLink, on_delete=models.CASCADE, related_name="accesses")
+    opened_at = models.DateTimeField(default=timezone.now)
+    what = models.CharField(max_length=10, default="page")  # "page" or "pdf"
+    user_agent = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at"]
+        verbose_name = _("opening van een deellink")
+        verbose_name_plural = _("openingen van deellinks")
