@@ -2,6 +2,7 @@
 three level descriptors. Sessions copy these texts into a snapshot when they use them, so editing
 the catalogue never changes what a past session shows."""
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -92,3 +93,102 @@ class LevelDescriptor(models.Model):
 
     def __str__(self):
         return f"{self.factor} – {self.get_level_display()}"
+
+
+class CatalogueChange(models.Model):
+    """One changed field of a factor, sub-question or level descriptor, written by the admin
+    when staff edit the catalogue: who, when, the old and the new text. Append-only. Sessions
+    are not affected by these edits: they keep their own copy (SessionFactor.snapshot)."""
+
+    class Kind(models.TextChoices):
+        FACTOR = "succesfactor", _("succesfactor")
+        SUB_QUESTION = "subvraag", _("subvraag")
+        DESCRIPTOR = "niveaubeschrijving", _("niveaubeschrijving")
+
+    # The fields whose every change is kept, per kind.
+    TRACKED_FIELDS = {
+        Kind.FACTOR: ("title", "definition", "main_question", "order", "is_active"),
+        Kind.SUB_QUESTION: ("text", "order", "is_active"),
+        Kind.DESCRIPTOR: ("level", "text"),
+    }
+
+    kind = models.CharField(_("soort"), max_length=20, choices=Kind.choices)
+    object_id = models.PositiveBigIntegerField(_("nummer"))
+    factor = models.ForeignKey(
+        SuccessFactor, on_delete=models.PROTECT, related_name="changes",
+        verbose_name=_("succesfactor"),
+    )
+    field = models.CharField(_("veld"), max_length=40)
+    old_value = models.TextField(_("oude tekst"), blank=True)
+    new_value = models.TextField(_("nieuwe tekst"), blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("door"),
+    )
+    changed_at = models.DateTimeField(_("tijdstip"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-pk"]
+        indexes = [models.Index(fields=["kind", "object_id"])]
+        verbose_name = _("wijziging in de inhoud")
+        verbose_name_plural = _("geschiedenis van de inhoud")
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.object_id}: {self.field_label}"
+
+    @property
+    def field_label(self) -> str:
+        model = self.model_for(self.kind)
+        try:
+            return str(model._meta.get_field(self.field).verbose_name)
+        except Exception:  # noqa: BLE001 - a field removed since; show its name
+            return self.field
+
+    @classmethod
+    def model_for(cls, kind):
+        return {
+            cls.Kind.FACTOR: SuccessFactor,
+            cls.Kind.SUB_QUESTION: SubQuestion,
+            cls.Kind.DESCRIPTOR: LevelDescriptor,
+        }[kind]
+
+    @classmethod
+    def kind_of(cls, obj) -> str:
+        for kind in cls.Kind:
+            if isinstance(obj, cls.model_for(kind)):
+                return kind
+        raise TypeError(f"{type(obj).__name__} is not catalogue content")
+
+    @staticmethod
+    def as_text(value) -> str:
+        if isinstance(value, bool):
+            return "ja" if value else "nee"
+        return "" if value is None else str(value)
+
+    @classmethod
+    def stored_values(cls, model, pks) -> dict[int, dict[str, str]]:
+        """The tracked fields as stored now, per pk: read before a save to know the old text."""
+        kind = cls.kind_of(model())
+        fields = cls.TRACKED_FIELDS[kind]
+        return {
+            row["pk"]: {name: cls.as_text(row[name]) for name in fields}
+            for row in model.objects.filter(pk__in=list(pks)).values("pk", *fields)
+        }
+
+    @classmethod
+    def record(cls, *, obj, old: dict[str, str] | None, user) -> list["CatalogueChange"]:
+        """Append one row per tracked field whose text differs between `old` (None for a new
+        object: everything counts as changed from empty) and `obj` as saved."""
+        kind = cls.kind_of(obj)
+        old = old or {}
+        factor_id = obj.pk if kind == cls.Kind.FACTOR else obj.factor_id
+        changes = []
+        for name in cls.TRACKED_FIELDS[kind]:
+            new = cls.as_text(getattr(obj, name))
+            before = old.get(name, "")
+            if new != before:
+                changes.append(cls(
+                    kind=kind, object_id=obj.pk, factor_id=factor_id, field=name,
+                    old_value=before, new_value=new, changed_by=user,
+                ))
+        return cls.objects.bulk_create(changes)

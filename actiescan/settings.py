@@ -203,6 +203,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # WeasyPrint reports every layout step at INFO; only its warnings matter.
+    "loggers": {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }
 
 # How long a planned follow-up may wait, and how long minutes are kept (months).
@@ -211,3 +213,8 @@ ACTIESCAN_FOLLOW_UP_MONTHS = envint("ACTIESCAN_FOLLOW_UP_MONTHS", 12)
 ACTIESCAN_MAX_FIELD_LENGTH = envint("ACTIESCAN_MAX_FIELD_LENGTH", 50_000)
 # How long a share link for the initiative stays valid by default (days).
 ACTIESCAN_SHARE_LINK_DAYS = envint("ACTIESCAN_SHARE_LINK_DAYS", 90)
+# The most text an advice document may hold; past this, finalizing is refused with a message
+# rather than rendering for minutes. A full session (8 factors with long minutes) is ~60,000.
+ACTIESCAN_MAX_DOCUMENT_CHARACTERS = envint("ACTIESCAN_MAX_DOCUMENT_CHARACTERS", 300_000)
+# Wrong share-link tokens one client may try in 15 minutes before being refused.
+ACTIESCAN_SHARE_LINK_MAX_FAILURES = envint("ACTIESCAN_SHARE_LINK_MAX_FAILURES", 20)

@@ -54,6 +54,9 @@ class AdviceSection(models.Model):
         verbose_name = _("adviesonderdeel")
         verbose_name_plural = _("adviesonderdelen")
 
+    def __str__(self):
+        return str(self.session_factor)
+
 
 class AdviceVersion(models.Model):
     """A finalized, numbered version. `content` is everything the document shows, frozen, and
@@ -117,6 +120,9 @@ class ShareLink(models.Model):
         verbose_name = _("deellink")
         verbose_name_plural = _("deellinks")
 
+    def __str__(self):
+        return f"{self.version} ({self.token[:6]}…)"
+
     def is_usable(self, now=None) -> bool:
         now = now or timezone.now()
         return self.revoked_at is None and self.expires_at > now
@@ -134,3 +140,16 @@ class ShareLinkAccess(models.Model):
         ordering = ["-opened_at"]
         verbose_name = _("opening van een deellink")
         verbose_name_plural = _("openingen van deellinks")
+
+    def __str__(self):
+        return f"{self.link} {self.what} {self.opened_at:%Y-%m-%d %H:%M}"
+
+
+class ShareLinkFailure(models.Model):
+    """A wrong share-link token, per hashed client address: counted to slow down guessing."""
+
+    fingerprint = models.CharField(max_length=64, db_index=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self):
+        return f"{self.fingerprint[:8]} {self.at:%Y-%m-%d %H:%M}"

@@ -44,6 +44,10 @@ SPECS = {
         FieldSpec("action", "text", TEXT),
         FieldSpec("action", "owner", TEXT, max_length=200),
         FieldSpec("action", "timeframe", TEXT, max_length=200),
+        # The advice (reports app): its own document, edited after the session.
+        FieldSpec("advice", "introduction", TEXT),
+        FieldSpec("advice", "closing", TEXT),
+        FieldSpec("section", "text", TEXT),
     ]
 }
 

@@ -6,9 +6,22 @@ UPDATE, so a second save from the same version is refused instead of overwriting
 services.save_field). Every save is also appended to FieldRevision, so nothing typed is lost.
 """
 
+import calendar
+
+from django.apps import apps
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    Exists,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -80,6 +93,79 @@ class ScanSessionQuerySet(models.QuerySet):
             return self.none()
         return self.filter(Q(moderator=user) | Q(notulist=user))
 
+    def with_pipeline(self, now=None):
+        """Annotate where each session stands (see PipelineStage for the exact definitions):
+        `pipeline_stage`, `advice_finalized_at` (latest finalized advice version),
+        `advice_shared`, `has_newer_session` and `follow_up_due`."""
+        advice_version = apps.get_model("reports", "AdviceVersion")
+        share_link = apps.get_model("reports", "ShareLink")
+        versions = advice_version.objects.filter(advice__session=OuterRef("pk"))
+        newer = ScanSession.objects.filter(
+            initiative=OuterRef("initiative"), starts_at__gt=OuterRef("starts_at")
+        )
+        cutoff = follow_up_cutoff(now)
+        return self.annotate(
+            advice_finalized_at=Subquery(
+                versions.order_by("-finalized_at").values("finalized_at")[:1]
+            ),
+            advice_shared=Exists(share_link.objects.filter(version__advice__session=OuterRef("pk"))),
+            has_newer_session=Exists(newer),
+        ).annotate(
+            pipeline_stage=Case(
+                When(status=Status.GEPLAND, then=Value(PipelineStage.GEPLAND.value)),
+                When(advice_shared=True, then=Value(PipelineStage.GEDEELD.value)),
+                When(advice_finalized_at__isnull=False,
+                     then=Value(PipelineStage.ADVIES_DEFINITIEF.value)),
+                default=Value(PipelineStage.GEHOUDEN.value),
+                output_field=CharField(),
+            ),
+            follow_up_due=Case(
+                When(
+                    Q(advice_finalized_at__lt=cutoff, has_newer_session=False,
+                      initiative__is_case=False),
+                    then=Value(True),
+                ),
+                default=Value(False),
+                output_field=BooleanField(),
+            ),
+        )
+
+
+def months_before(moment, months: int):
+    """The same moment `months` calendar months earlier (31 March minus one month is
+    28 or 29 February)."""
+    index = moment.year * 12 + moment.month - 1 - months
+    year, month = divmod(index, 12)
+    month += 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+def follow_up_cutoff(now=None):
+    """Advice finalized before this moment is due for a follow-up session."""
+    return months_before(now or timezone.now(), settings.ACTIESCAN_FOLLOW_UP_MONTHS)
+
+
+class PipelineStage(models.TextChoices):
+    """Where a session stands, for the staff overview. Exactly one stage per session:
+
+    - gepland: status *gepland*;
+    - gehouden: status *bezig* or *afgerond*, and its advice has no finalized version yet;
+    - advies definitief: the advice has at least one finalized version (AdviceVersion), and no
+      share link was ever created for any of its versions;
+    - gedeeld: a share link was created for one of its versions (also when that link has been
+      revoked or has expired since: the advice did reach the initiative).
+
+    *Follow-up nodig* is not a stage but a flag on top (`follow_up_due`): the session's latest
+    finalized advice version is older than ACTIESCAN_FOLLOW_UP_MONTHS months, no other session
+    of the same initiative starts later (whatever its status), and the initiative is no casus.
+    """
+
+    GEPLAND = "gepland", _("gepland")
+    GEHOUDEN = "gehouden", _("gehouden")
+    ADVIES_DEFINITIEF = "advies_definitief", _("advies definitief")
+    GEDEELD = "gedeeld", _("gedeeld")
+
 
 class ScanSession(models.Model):
     initiative = models.ForeignKey(
@@ -127,6 +213,12 @@ class ScanSession(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # The initiative's session before this one, set when this one is planned: a follow-up
+    # session opens with a review of its action points and shows its levels while scoring.
+    previous_session = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="follow_ups",
+        verbose_name=_("vorige sessie"),
+    )
 
     objects = ScanSessionQuerySet.as_manager()
 
@@ -157,6 +249,28 @@ class ScanSession(models.Model):
         if user.pk == self.notulist_id:
             return "notulist"
         return "staff"
+
+    def find_previous_session(self):
+        """The latest session of the same initiative that starts before this one and was
+        held (status bezig or afgerond); None for a first session."""
+        earlier = ScanSession.objects.filter(
+            initiative_id=self.initiative_id, starts_at__lt=self.starts_at
+        ).exclude(status=Status.GEPLAND)
+        if self.pk:
+            earlier = earlier.exclude(pk=self.pk)
+        return earlier.order_by("-starts_at", "-pk").first()
+
+    def previous_action_points(self):
+        """The action points of the previous session that were filled in, for the follow-up
+        review, in the order of that conversation."""
+        if not self.previous_session_id:
+            return []
+        return list(
+            ActionPoint.objects.filter(session_factor__session_id=self.previous_session_id)
+            .exclude(text="")
+            .select_related("session_factor", "session_factor__session", "status_updated_by")
+            .order_by("session_factor__position", "position")
+        )
 
 
 class ParticipantRole(models.TextChoices):
@@ -262,6 +376,23 @@ class SessionFactor(models.Model):
             or any(a.text.strip() or a.owner.strip() for a in self.action_points.all())
         )
 
+    @property
+    def factor_code(self) -> str:
+        return self.snapshot.get("code") or self.factor.code
+
+    def previous_result(self):
+        """The same catalogue factor (by code) in the previous session of this session's
+        initiative, or None when there is no previous session or it did not choose it."""
+        previous_id = self.session.previous_session_id
+        if not previous_id:
+            return None
+        return (
+            SessionFactor.objects.filter(session_id=previous_id, factor__code=self.factor_code)
+            .select_related("session")
+            .defer("snapshot", "minutes", "rationale")
+            .first()
+        )
+
     def seconds_spent_now(self, now=None) -> int:
         session = self.session
         if session.current_factor_id == self.pk and session.current_factor_since:
@@ -270,8 +401,36 @@ class SessionFactor(models.Model):
         return self.seconds_spent
 
 
+class ActionStatus(models.TextChoices):
+    """How an action point stands, reviewed at the initiative's next session."""
+
+    NIET_GESTART = "niet_gestart", _("niet gestart")
+    BEZIG = "bezig", _("bezig")
+    GEDAAN = "gedaan", _("gedaan")
+    VERVALLEN = "vervallen", _("vervallen")
+
+
+class ActionPointQuerySet(models.QuerySet):
+    def follow_up_editable_by(self, user):
+        """Action points whose status this user may update: staff all; others those of the
+        sessions they moderate or take minutes for, and those of the previous session of such
+        a session (the follow-up review). Closed sessions included: the status is follow-up
+        data, not session content."""
+        if is_ser_staff(user):
+            return self
+        if not user.is_authenticated:
+            return self.none()
+        session = "session_factor__session__"
+        return self.filter(
+            Q(**{f"{session}moderator": user}) | Q(**{f"{session}notulist": user})
+            | Q(**{f"{session}follow_ups__moderator": user})
+            | Q(**{f"{session}follow_ups__notulist": user})
+        ).distinct()
+
+
 class ActionPoint(models.Model):
     ACTIONS_PER_FACTOR = 2
+    STATUS_COMMENT_MAX_LENGTH = 2000
 
     session_factor = models.ForeignKey(
         SessionFactor, on_delete=models.CASCADE, related_name="action_points"
@@ -283,6 +442,19 @@ class ActionPoint(models.Model):
     owner_version = models.PositiveIntegerField(default=0)
     timeframe = models.CharField(_("termijn"), max_length=200, blank=True)
     timeframe_version = models.PositiveIntegerField(default=0)
+
+    status = models.CharField(
+        _("stand van zaken"), max_length=20, choices=ActionStatus.choices,
+        default=ActionStatus.NIET_GESTART,
+    )
+    status_comment = models.TextField(_("toelichting op de stand van zaken"), blank=True)
+    status_updated_at = models.DateTimeField(_("stand bijgewerkt op"), null=True, blank=True)
+    status_updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("stand bijgewerkt door"),
+    )
+
+    objects = ActionPointQuerySet.as_manager()
 
     class Meta:
         ordering = ["session_factor", "position"]

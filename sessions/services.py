@@ -25,6 +25,10 @@ from .fields import (
 from .fields import SPECS as FIELD_SPECS
 from .models import ActionPoint, FieldRevision, ScanSession, SessionFactor, Status
 
+# History keys of the session itself; the advice (reports app) keeps its history in the same
+# table under its own keys and revision numbers.
+SESSION_KEY_PATTERN = r"^(session|factor|action):"
+
 
 class SessionClosed(Exception):
     pass
@@ -60,7 +64,9 @@ def _target(session: ScanSession, kind: str, pk: int):
         return ScanSession.objects.filter(pk=pk if pk == session.pk else None)
     if kind == "factor":
         return SessionFactor.objects.filter(session=session, pk=pk)
-    return ActionPoint.objects.filter(session_factor__session=session, pk=pk)
+    if kind == "action":
+        return ActionPoint.objects.filter(session_factor__session=session, pk=pk)
+    raise FieldError(_("Onbekend veld."))
 
 
 def _bump_revision(session: ScanSession) -> int:
@@ -97,15 +103,25 @@ def last_saved(session: ScanSession, key: str) -> FieldRevision | None:
 
 
 def save_field(*, session: ScanSession, key: str, values: list[str], version, user) -> SavedField:
-    """Save one field. Text fields only go through when `version` is the stored version
-    (optimistic concurrency); otherwise Conflict carries the stored text so that both can be
-    shown. Re-sending text that is already stored succeeds, so a retry after a lost response
-    never turns into a conflict or a duplicate."""
+    """Save one field of a session (see store_field)."""
     spec, pk = parse_key(key)
     value = clean_value(spec, values)
     if session.is_closed:
         raise SessionClosed()
-    target = _target(session, spec.kind, pk)
+    return store_field(
+        spec=spec, target=_target(session, spec.kind, pk), key=key, value=value,
+        version=version, session=session, user=user, bump=lambda: _bump_revision(session),
+    )
+
+
+def store_field(*, spec: FieldSpec, target, key: str, value, version, session, user, bump) -> SavedField:
+    """Store a checked value in the one row `target` selects, and append it to the history.
+
+    Text fields only go through when `version` is the stored version (a conditional UPDATE:
+    optimistic concurrency); otherwise Conflict carries the stored text so that both can be
+    shown. Re-sending text that is already stored succeeds, so a retry after a lost response
+    never turns into a conflict or a duplicate. `bump` counts the change on the document and
+    returns its new revision, inside the same transaction."""
     name = spec.name
     with transaction.atomic():
         if spec.versioned:
@@ -137,7 +153,7 @@ def save_field(*, session: ScanSession, key: str, values: list[str], version, us
             if not target.update(**{name: value}):
                 raise FieldNotFound()
             new_version = 0
-        revision = _bump_revision(session)
+        revision = bump()
         entry = FieldRevision.objects.create(
             session=session, field=key, value=_revision_text(spec, value),
             version=new_version, revision=revision, author=user,
@@ -190,6 +206,7 @@ def changes_since(session: ScanSession, since: int) -> dict | None:
     stale_client = since < 0 or since > session.revision
     history = list(
         FieldRevision.objects.filter(session=session, revision__gt=max(since, 0))
+        .filter(field__regex=SESSION_KEY_PATTERN)
         .select_related("author")
         .order_by("pk")
         .only("field", "revision", "created_at", "author__first_name", "author__last_name",
@@ -360,3 +377,44 @@ def reopen_session(*, session: ScanSession, user):
     session.current_factor_since = timezone.now() if session.current_factor_id else None
     session.save(update_fields=["status", "closed_at", "closed_by", "current_factor_since"])
     _bump_revision(session)
+
+
+# --- Follow-up sessions -----------------------------------------------------------------------
+
+@transaction.atomic
+def plan_session(*, session: ScanSession, user) -> ScanSession:
+    """Save a newly planned session. When its initiative held a session before, that one
+    becomes `previous_session`: the new session opens with a review of its action points and
+    shows its levels while scoring."""
+    session.created_by = user
+    session.previous_session = session.find_previous_session()
+    session.save()
+    return session
+
+
+def set_action_status(*, action_point: ActionPoint, status: str, comment: str, user) -> ActionPoint:
+    """Record how an action point stands (the follow-up review). Allowed on closed sessions:
+    this is follow-up data, not the content of the conversation. Raises FieldError with a
+    Dutch message for a status that does not exist or a comment that is too long."""
+    from .models import ActionStatus
+
+    if status not in ActionStatus.values:
+        raise FieldError(_("Kies: niet gestart, bezig, gedaan of vervallen."))
+    comment = (comment or "").replace("\r\n", "\n").strip()
+    if "\x00" in comment:
+        raise FieldError(_("De toelichting bevat een ongeldig teken."))
+    limit = ActionPoint.STATUS_COMMENT_MAX_LENGTH
+    if len(comment) > limit:
+        raise FieldError(
+            _("De toelichting is te lang: %(length)s tekens, het maximum is %(limit)s.")
+            % {"length": len(comment), "limit": limit}
+        )
+    now = timezone.now()
+    ActionPoint.objects.filter(pk=action_point.pk).update(
+        status=status, status_comment=comment, status_updated_at=now, status_updated_by=user
+    )
+    action_point.status = status
+    action_point.status_comment = comment
+    action_point.status_updated_at = now
+    action_point.status_updated_by = user
+    return action_point

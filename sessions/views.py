@@ -21,6 +21,7 @@ from actiescan.models import Level, SuccessFactor
 from actiescan.roles import can_plan_sessions, is_ser_staff
 
 from . import services
+from .charts import level_chart
 from .fields import FieldError, key_for
 from .forms import ChooseFactorsForm, InitiativeForm, ParticipantForm, SessionForm
 from .models import (
@@ -109,9 +110,7 @@ def plan(request):
         initial["initiative"] = int(request.GET["initiatief"])
     form = SessionForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        session = form.save(commit=False)
-        session.created_by = request.user
-        session.save()
+        session = services.plan_session(session=form.save(commit=False), user=request.user)
         messages.success(request, _("De sessie is gepland. Kies nu de succesfactoren."))
         return redirect(session)
     return render(request, "sessions/plan.html", {"form": form, "is_new": True})
@@ -348,35 +347,15 @@ def wrap_up(request, pk):
             "incomplete": [sf for sf in factors if not sf.is_complete],
             "wrap_up_key": key_for("session", session.pk, "wrap_up_notes"),
             "checked_key": key_for("session", session.pk, "notulist_checked"),
-            "chart": level_chart(factors),
+            "advice_url": reverse("reports:advice", args=[session.pk]) if session.is_closed else "",
+            "chart": level_chart(
+                [(sf.title, sf.current_level, sf.desired_level) for sf in factors]
+            ),
         }
     )
     return render_page_or_partial(
         request, "sessions/wrap_up.html", context, partials=("overview",)
     )
-
-
-def level_chart(factors):
-    """Rows for the small SVG chart of current and desired level per factor."""
-    position = {value: i for i, value in enumerate(Level.values)}
-    rows = []
-    for n, sf in enumerate(factors):
-        y = 28 + n * 34
-        current = position.get(sf.current_level)
-        desired = position.get(sf.desired_level)
-        rows.append(
-            {
-                "title": sf.title,
-                "y": y,
-                "text_y": y + 5,
-                "current_x": 250 + current * 150 if current is not None else None,
-                "desired_x": 250 + desired * 150 if desired is not None else None,
-                "current": sf.get_current_level_display(),
-                "desired": sf.get_desired_level_display(),
-            }
-        )
-    return {"rows": rows, "height": 40 + len(factors) * 34,
-            "columns": [{"x": 250 + i * 150, "label": label} for i, (_v, label) in enumerate(Level.choices)]}
 
 
 @login_required

@@ -12,8 +12,9 @@ from sessions.models import Initiative
 
 from .conftest import PASSWORD
 
-# Pages anyone may open: the login page, the health check, the language switch.
-PUBLIC_URL_NAMES = {"login", "healthz", "set_language", "logout"}
+# Pages anyone may open: the login page, the health check, the language switch, and the share
+# link through which the initiative opens its advice.
+PUBLIC_URL_NAMES = {"login", "healthz", "set_language", "logout", "shared", "shared_pdf"}
 
 
 def test_login_page_is_dutch(client, db):

@@ -151,7 +151,7 @@ def test_wrap_up_shows_levels_actions_and_chart(running_session, moderator):
     action.save()
     html = client_for(Client, moderator).get(reverse("sessions:wrap_up", args=[running_session.pk])).content.decode()
     assert "Coaches inzetten" in html and "Marieke" in html and "voor de zomer" in html
-    assert "<svg" in html and 'class="level-chart__current"' in html
+    assert '<circle cx="250" cy="36" r="9"' in html and '<circle cx="550" cy="36" r="5"' in html
     assert "Sessie afsluiten" in html
 
 

@@ -1314,6 +1314,22 @@
     if (!running) return; // start() initialises everything on DOMContentLoaded
     initWithin(event.detail && event.detail.elt ? event.detail.elt : event.target);
   });
+  // Forms marked data-flush-first (e.g. "finalize the advice") must only go once every typed
+  // text is on the server; otherwise the result would miss the last sentence.
+  document.addEventListener("submit", (event) => {
+    const form = event.target;
+    if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-flush-first")) return;
+    if (form.dataset.flushed === "1" || pendingCount() === 0) return;
+    event.preventDefault();
+    flushWithin(10000).then(() => {
+      if (pendingCount() === 0) {
+        form.dataset.flushed = "1";
+        form.requestSubmit(event.submitter || undefined);
+      } else {
+        setBanner("network", msg("unsaved"));
+      }
+    });
+  });
   document.addEventListener("htmx:beforeRequest", () => flushDebounced());
   document.addEventListener("htmx:configRequest", onHtmxConfigRequest);
   window.addEventListener("beforeunload", onBeforeUnload);

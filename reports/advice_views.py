@@ -1,0 +1,285 @@
+"""The advice editor, its preview and PDF, finalized versions, and the share link that the
+initiative opens without an account."""
+
+import hashlib
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from actiescan.roles import is_ser_staff
+from sessions.fields import FieldError
+from sessions.models import FieldRevision, ScanSession
+from sessions.services import Conflict, FieldNotFound, display_name, factors_with_actions
+from sessions.views import get_session, json_error, json_login_required, saved_payload
+
+from . import services
+from .document import advice_content, render_document_html, render_pdf
+from .models import Advice, AdviceVersion, ShareLink, ShareLinkAccess, ShareLinkFailure
+
+ADVICE_KEY_PATTERN = r"^(advice|section):"
+
+
+def may_share(user, session) -> bool:
+    """Share links go to people outside: the moderator and staff decide, not the notulist."""
+    return is_ser_staff(user) or user.pk == session.moderator_id
+
+
+def get_advice(request, pk) -> Advice:
+    session = get_session(request, pk)
+    advice = Advice.objects.filter(session=session).select_related("session__initiative").first()
+    if advice is None:
+        raise Http404
+    advice.session = session
+    return advice
+
+
+def pdf_response(pdf: bytes, filename: str, *, inline=False) -> HttpResponse:
+    response = HttpResponse(bytes(pdf), content_type="application/pdf")
+    disposition = "inline" if inline else "attachment"
+    response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def pdf_filename(advice, number=None) -> str:
+    from django.utils.text import slugify
+
+    base = slugify(advice.session.initiative.name)[:60] or "advies"
+    suffix = f"-v{number}" if number else "-concept"
+    return f"advies-{base}{suffix}.pdf"
+
+
+@login_required
+def editor(request, pk):
+    session = get_session(request, pk)
+    if not session.is_closed and not Advice.objects.filter(session=session).exists():
+        messages.info(request, _("Sluit eerst de sessie af in het totaaloverzicht; daarna maakt de notulist het advies."))
+        return redirect("sessions:wrap_up", pk=session.pk)
+    advice = services.get_or_draft_advice(session=session, user=request.user)
+    factors = list(factors_with_actions(session).select_related("advice_section"))
+    versions = list(
+        advice.versions.select_related("finalized_by").prefetch_related("share_links").defer("pdf", "content")
+    )
+    return render(
+        request,
+        "reports/advice_editor.html",
+        {
+            "session": session,
+            "advice": advice,
+            "factors": factors,
+            "versions": versions,
+            "may_share": may_share(request.user, session),
+            "readonly": False,
+            "share_days": settings.ACTIESCAN_SHARE_LINK_DAYS,
+            "now": timezone.now(),
+        },
+    )
+
+
+@never_cache
+@json_login_required
+@require_POST
+def save(request, pk):
+    session = ScanSession.objects.visible_to(request.user).filter(pk=pk).first()
+    advice = Advice.objects.filter(session=session).first() if session else None
+    if advice is None:
+        return json_error("not_found", _("Dit advies bestaat niet of u heeft er geen toegang toe."), 404)
+    advice.session = session
+    try:
+        saved = services.save_advice_field(
+            advice=advice, key=request.POST.get("field", ""), values=request.POST.getlist("value"),
+            version=request.POST.get("version"), user=request.user,
+        )
+    except FieldError as error:
+        return json_error("invalid", str(error), 400)
+    except FieldNotFound:
+        return json_error("not_found", _("Dit veld bestaat niet (meer) in dit advies."), 404)
+    except Conflict as conflict:
+        return JsonResponse(
+            {"error": "conflict", "message": _("Iemand anders heeft dit veld intussen gewijzigd."),
+             **saved_payload(conflict.saved)},
+            status=409,
+        )
+    return JsonResponse(saved_payload(saved))
+
+
+@never_cache
+@json_login_required
+def sync(request, pk):
+    session = ScanSession.objects.visible_to(request.user).filter(pk=pk).only("pk").first()
+    advice = Advice.objects.filter(session=session).only("pk", "revision").first() if session else None
+    if advice is None:
+        return json_error("not_found", _("Dit advies bestaat niet of u heeft er geen toegang toe."), 404)
+    raw = request.GET.get("since", "")
+    since = int(raw) if raw.isdigit() else -1
+    if since == advice.revision:
+        return HttpResponse(status=204)
+    history = (
+        FieldRevision.objects.filter(session=session, field__regex=ADVICE_KEY_PATTERN)
+        .filter(revision__gt=max(since, 0) if 0 <= since <= advice.revision else 0)
+        .select_related("author")
+        .order_by("pk")
+    )
+    last_by_key = {entry.field: entry for entry in history}
+    advice.refresh_from_db()
+    values = {
+        f"advice:{advice.pk}:introduction": (advice.introduction, advice.introduction_version),
+        f"advice:{advice.pk}:closing": (advice.closing, advice.closing_version),
+    }
+    for section in advice.sections.all():
+        values[f"section:{section.pk}:text"] = (section.text, section.text_version)
+    fields = {}
+    for key, entry in last_by_key.items():
+        if key in values:
+            value, version = values[key]
+            fields[key] = {
+                "value": value, "version": version, "saved_by": display_name(entry.author),
+                "saved_at": timezone.localtime(entry.created_at).strftime("%H:%M"),
+            }
+    return JsonResponse({"revision": advice.revision, "fields": fields, "refresh": False})
+
+
+@login_required
+def preview(request, pk):
+    advice = get_advice(request, pk)
+    html = render_document_html(advice_content(advice), for_pdf=False)
+    return HttpResponse(html)
+
+
+@login_required
+def preview_pdf(request, pk):
+    advice = get_advice(request, pk)
+    content = advice_content(advice)
+    try:
+        services.check_document_size(content)
+    except services.DocumentTooLarge as error:
+        messages.error(request, str(error))
+        return redirect("reports:advice", pk=pk)
+    pdf, _pages = render_pdf(content)
+    return pdf_response(pdf, pdf_filename(advice), inline=True)
+
+
+@login_required
+@require_POST
+def finalize(request, pk):
+    advice = get_advice(request, pk)
+    try:
+        version = services.finalize(advice=advice, user=request.user)
+    except services.DocumentTooLarge as error:
+        messages.error(request, str(error))
+        return redirect("reports:advice", pk=pk)
+    messages.success(
+        request,
+        _("Versie %(n)s is definitief gemaakt (%(pages)s pagina's).") % {"n": version.number, "pages": version.page_count},
+    )
+    return redirect(f"{reverse('reports:advice', args=[pk])}#versies")
+
+
+@login_required
+def version_pdf(request, pk, number):
+    advice = get_advice(request, pk)
+    version = get_object_or_404(AdviceVersion, advice=advice, number=number)
+    return pdf_response(version.pdf, pdf_filename(advice, number))
+
+
+@login_required
+@require_POST
+def create_share_link(request, pk, number):
+    advice = get_advice(request, pk)
+    if not may_share(request.user, advice.session):
+        raise PermissionDenied(_("Alleen de moderator of een SER-medewerker kan een deellink maken."))
+    version = get_object_or_404(AdviceVersion, advice=advice, number=number)
+    raw_days = request.POST.get("days", "")
+    days = int(raw_days) if raw_days.isdigit() and 1 <= int(raw_days) <= 365 else None
+    if raw_days and days is None:
+        messages.error(request, _("Kies een geldigheid tussen 1 en 365 dagen."))
+        return redirect(f"{reverse('reports:advice', args=[pk])}#versies")
+    link = services.create_share_link(version=version, user=request.user, days=days)
+    messages.success(
+        request,
+        _("Deellink gemaakt, geldig tot %(date)s. Stuur het adres naar het initiatief.")
+        % {"date": timezone.localtime(link.expires_at).strftime("%d-%m-%Y")},
+    )
+    return redirect(f"{reverse('reports:advice', args=[pk])}#versies")
+
+
+@login_required
+@require_POST
+def revoke_share_link(request, pk, link_pk):
+    advice = get_advice(request, pk)
+    if not may_share(request.user, advice.session):
+        raise PermissionDenied(_("Alleen de moderator of een SER-medewerker kan een deellink intrekken."))
+    link = get_object_or_404(ShareLink, pk=link_pk, version__advice=advice)
+    services.revoke_share_link(link=link, user=request.user)
+    messages.success(request, _("De deellink is ingetrokken; het adres werkt niet meer."))
+    return redirect(f"{reverse('reports:advice', args=[pk])}#versies")
+
+
+# --- The initiative's side: no account, only the token ------------------------------------------
+
+def client_fingerprint(request) -> str:
+    """A hash of the client's address: enough to slow down guessing, without storing the IP."""
+    address = request.META.get("REMOTE_ADDR", "")
+    return hashlib.sha256(f"{address}|share-link".encode()).hexdigest()[:32]
+
+
+def resolve_share_link(request, token):
+    """The link for this token, or a response that says why not. Wrong tokens are counted per
+    client; past the limit every attempt is refused for a while (guessing is rate-limited)."""
+    fingerprint = client_fingerprint(request)
+    window_start = timezone.now() - timezone.timedelta(minutes=15)
+    failures = ShareLinkFailure.objects.filter(fingerprint=fingerprint, at__gte=window_start).count()
+    if failures >= settings.ACTIESCAN_SHARE_LINK_MAX_FAILURES:
+        return None, render(request, "reports/share_unavailable.html", {"reason": "rate"}, status=429)
+    link = (
+        ShareLink.objects.filter(token=token)
+        .select_related("version__advice__session__initiative")
+        .defer("version__pdf")
+        .first()
+        if 20 <= len(token) <= 64 else None
+    )
+    if link is None:
+        ShareLinkFailure.objects.create(fingerprint=fingerprint)
+        return None, render(request, "reports/share_unavailable.html", {"reason": "unknown"}, status=404)
+    if not link.is_usable():
+        reason = "revoked" if link.revoked_at else "expired"
+        return None, render(request, "reports/share_unavailable.html", {"reason": reason}, status=410)
+    return link, None
+
+
+@never_cache
+def shared(request, token):
+    link, refusal = resolve_share_link(request, token)
+    if refusal:
+        return refusal
+    ShareLinkAccess.objects.create(link=link, what="page", user_agent=request.headers.get("User-Agent", "")[:300])
+    content = link.version.content
+    from .document import document_context
+
+    context = document_context(content, for_pdf=False)
+    context.update({"link": link, "version": link.version})
+    response = render(request, "reports/shared.html", context)
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@never_cache
+def shared_pdf(request, token):
+    link, refusal = resolve_share_link(request, token)
+    if refusal:
+        return refusal
+    ShareLinkAccess.objects.create(link=link, what="pdf", user_agent=request.headers.get("User-Agent", "")[:300])
+    version = AdviceVersion.objects.get(pk=link.version_id)
+    response = pdf_response(version.pdf, pdf_filename(version.advice, version.number))
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response

@@ -1,0 +1,167 @@
+"""Writes for the advice: draft it from a closed session, save its sections, finalize numbered
+versions with their PDF, and manage share links."""
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from sessions.fields import FieldError, clean_value, parse_key
+from sessions.services import display_name, factors_with_actions, store_field
+
+from .models import Advice, AdviceSection, AdviceVersion, ShareLink
+
+
+class DocumentTooLarge(Exception):
+    """The advice holds more text than a document can reasonably be rendered from."""
+
+
+def _join_names(names: list[str]) -> str:
+    names = [n for n in names if n]
+    if len(names) <= 1:
+        return "".join(names)
+    return _("%(first)s en %(last)s") % {"first": ", ".join(names[:-1]), "last": names[-1]}
+
+
+def draft_introduction(session, factors) -> str:
+    local_start = timezone.localtime(session.starts_at)
+    participants = [
+        f"{p.name} ({p.get_role_display().lower()}{', ' + p.organisation if p.organisation else ''})"
+        for p in session.participants.all()
+    ]
+    parts = [
+        _(
+            "Op %(date)s voerde %(initiative)s een gesprek met de LLO Actiescan%(place)s. "
+            "%(moderator)s leidde het gesprek als moderator%(notulist)s."
+        )
+        % {
+            "date": date_format(local_start, "j F Y"),
+            "initiative": session.initiative.name,
+            "place": (_(" in %(location)s") % {"location": session.location}) if session.location else "",
+            "moderator": display_name(session.moderator) or _("De moderator"),
+            "notulist": (_("; %(name)s schreef het verslag") % {"name": display_name(session.notulist)})
+            if session.notulist else "",
+        }
+    ]
+    if participants:
+        parts.append(_("Aan tafel zaten: %(names)s.") % {"names": _join_names(participants)})
+    titles = [sf.title for sf in factors]
+    if titles:
+        parts.append(
+            _("Het initiatief koos deze succesfactoren om te bespreken: %(titles)s.")
+            % {"titles": _join_names(titles)}
+        )
+    text = " ".join(parts)
+    if session.choice_rationale.strip():
+        text += "\n\n" + session.choice_rationale.strip()
+    if session.general_minutes.strip():
+        text += "\n\n" + session.general_minutes.strip()
+    return text
+
+
+def draft_closing(session) -> str:
+    text = _(
+        "De actiescan is een gesprek over waar het initiatief nu staat en waar het naartoe wil; "
+        "het is geen beoordeling en geen vergelijking met andere initiatieven. De actiepunten "
+        "hieronder heeft het initiatief zelf gekozen. Pak ze op, intern en met uw partners. "
+        "Een volgend gesprek laat zien welke stappen zijn gezet."
+    )
+    if session.wrap_up_notes.strip():
+        text += "\n\n" + session.wrap_up_notes.strip()
+    return text
+
+
+def draft_section(session_factor) -> str:
+    return "\n\n".join(
+        part.strip() for part in (session_factor.rationale, session_factor.minutes) if part.strip()
+    )
+
+
+@transaction.atomic
+def get_or_draft_advice(*, session, user) -> Advice:
+    """The advice of a session, drafted from the session the first time it is opened. Factors
+    chosen later (after a reopen) get their section when the advice is opened again."""
+    factors = list(factors_with_actions(session).select_related("advice_section"))
+    advice, created = Advice.objects.get_or_create(
+        session=session,
+        defaults={
+            "introduction": draft_introduction(session, factors),
+            "closing": draft_closing(session),
+            "created_by": user,
+        },
+    )
+    missing = [sf for sf in factors if not hasattr(sf, "advice_section")]
+    if missing:
+        AdviceSection.objects.bulk_create(
+            AdviceSection(advice=advice, session_factor=sf, text=draft_section(sf)) for sf in missing
+        )
+    return advice
+
+
+def _bump_advice(advice) -> int:
+    Advice.objects.filter(pk=advice.pk).update(revision=F("revision") + 1, updated_at=timezone.now())
+    advice.revision = Advice.objects.filter(pk=advice.pk).values_list("revision", flat=True).get()
+    return advice.revision
+
+
+def save_advice_field(*, advice, key: str, values: list[str], version, user):
+    spec, pk = parse_key(key)
+    if spec.kind == "advice" and pk == advice.pk:
+        target = Advice.objects.filter(pk=advice.pk)
+    elif spec.kind == "section":
+        target = AdviceSection.objects.filter(advice=advice, pk=pk)
+    else:
+        raise FieldError(_("Onbekend veld."))
+    value = clean_value(spec, values)
+    return store_field(
+        spec=spec, target=target, key=key, value=value, version=version,
+        session=advice.session, user=user, bump=lambda: _bump_advice(advice),
+    )
+
+
+def check_document_size(content: dict):
+    """Refuse to render absurd documents instead of tying up a worker for minutes."""
+    total = len(content["introduction"]) + len(content["closing"]) + sum(
+        len(f["text"]) + sum(len(a["text"]) for a in f["actions"]) for f in content["factors"]
+    )
+    if total > settings.ACTIESCAN_MAX_DOCUMENT_CHARACTERS:
+        raise DocumentTooLarge(
+            _(
+                "Het advies is te lang om als document te maken (%(total)s tekens; het maximum "
+                "is %(limit)s). Maak de teksten korter en probeer het opnieuw."
+            )
+            % {"total": total, "limit": settings.ACTIESCAN_MAX_DOCUMENT_CHARACTERS}
+        )
+
+
+@transaction.atomic
+def finalize(*, advice, user) -> AdviceVersion:
+    """Freeze the advice as it is now into the next numbered version, with its PDF."""
+    from .document import advice_content, render_pdf
+
+    # Lock the advice row so two finalize clicks cannot take the same number.
+    advice = Advice.objects.select_for_update().get(pk=advice.pk)
+    number = (advice.versions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
+    now = timezone.now()
+    content = advice_content(advice, number=number, finalized_at=now, finalized_by=user)
+    check_document_size(content)
+    pdf, page_count = render_pdf(content)
+    return AdviceVersion.objects.create(
+        advice=advice, number=number, content=content, pdf=pdf, pdf_size=len(pdf),
+        page_count=page_count, finalized_by=user, finalized_at=now,
+    )
+
+
+def create_share_link(*, version, user, days=None) -> ShareLink:
+    expires_at = timezone.now() + timezone.timedelta(
+        days=days or settings.ACTIESCAN_SHARE_LINK_DAYS
+    )
+    return ShareLink.objects.create(version=version, created_by=user, expires_at=expires_at)
+
+
+def revoke_share_link(*, link, user):
+    if link.revoked_at is None:
+        link.revoked_at = timezone.now()
+        link.save(update_fields=["revoked_at"])

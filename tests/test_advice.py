@@ -1,0 +1,328 @@
+"""The advice: drafted from the session, edited with conflict safety, finalized into numbered
+versions with a real PDF, and delivered through share links."""
+
+import io
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from pypdf import PdfReader
+
+from reports import services as advice_services
+from reports.document import PDF_STATIC_BASE, static_only_fetcher
+from reports.models import Advice, AdviceVersion, ShareLink, ShareLinkAccess
+from sessions import services
+from sessions.models import Participant
+
+from .conftest import client_for
+
+INJECTIONS = [
+    "<script>alert('x')</script>",
+    '<img src="file:///etc/passwd">',
+    '<link rel="stylesheet" href="http://example.com/evil.css">',
+    "<style>body { background: url(http://example.com/track.png) }</style>",
+]
+
+
+def pdf_text(pdf_bytes) -> str:
+    reader = PdfReader(io.BytesIO(bytes(pdf_bytes)))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def flat(text) -> str:
+    return " ".join(text.split())
+
+
+@pytest.fixture
+def closed_session(running_session, moderator):
+    Participant.objects.create(session=running_session, name="Marieke Janssen", role="representant",
+                               organisation="Gemeente Tiel")
+    running_session.choice_rationale = "Deze drie zijn nu het belangrijkst voor de groei."
+    running_session.save()
+    for n, sf in enumerate(running_session.factors.order_by("position")):
+        sf.current_level = ["startend", "gevorderd", "startend"][n]
+        sf.desired_level = ["gevorderd", "voldragen", "voldragen"][n]
+        sf.rationale = f"Toelichting bij {sf.title}."
+        sf.minutes = f"Notulen over {sf.title}: de doelgroep is laaggeletterd."
+        sf.save()
+        for action in sf.action_points.all():
+            action.text = f"Actie {action.position} voor {sf.title}"
+            action.owner = "Marieke"
+            action.timeframe = "voor 1 maart"
+            action.save()
+    services.close_session(session=running_session, user=moderator)
+    running_session.refresh_from_db()
+    return running_session
+
+
+@pytest.fixture
+def advice(closed_session, notulist):
+    return advice_services.get_or_draft_advice(session=closed_session, user=notulist)
+
+
+def test_the_advice_can_only_be_made_after_closing(running_session, notulist):
+    response = client_for(Client, notulist).get(reverse("reports:advice", args=[running_session.pk]))
+    assert response.status_code == 302 and not Advice.objects.exists()
+
+
+def test_the_draft_is_made_from_the_session(closed_session, notulist):
+    client = client_for(Client, notulist)
+    response = client.get(reverse("reports:advice", args=[closed_session.pk]))
+    assert response.status_code == 200
+    advice = Advice.objects.get(session=closed_session)
+    assert "Leerwerkloket Rivierenland" in advice.introduction
+    assert "Marieke Janssen" in advice.introduction
+    assert "Deze drie zijn nu het belangrijkst" in advice.introduction
+    sections = list(advice.sections.order_by("session_factor__position"))
+    assert len(sections) == 3
+    assert "Notulen over Maatwerk" in sections[0].text and "Toelichting bij Maatwerk" in sections[0].text
+    # Opening again does not draft a second time or overwrite edits.
+    Advice.objects.filter(pk=advice.pk).update(introduction="Bewerkt")
+    client.get(reverse("reports:advice", args=[closed_session.pk]))
+    advice.refresh_from_db()
+    assert advice.introduction == "Bewerkt" and advice.sections.count() == 3
+
+
+def test_advice_sections_save_with_conflict_safety(advice, moderator, notulist):
+    url = reverse("reports:advice_save", args=[advice.session.pk])
+    section = advice.sections.first()
+    key = f"section:{section.pk}:text"
+    first = client_for(Client, notulist).post(url, {"field": key, "value": "Versie notulist", "version": 0})
+    second = client_for(Client, moderator).post(url, {"field": key, "value": "Versie moderator", "version": 0})
+    assert first.status_code == 200
+    assert second.status_code == 409 and second.json()["value"] == "Versie notulist"
+    section.refresh_from_db()
+    assert section.text == "Versie notulist"
+    # A session field cannot be written through the advice endpoint, nor the other way round.
+    factor = advice.session.factors.first()
+    response = client_for(Client, notulist).post(url, {"field": f"factor:{factor.pk}:minutes", "value": "x", "version": 0})
+    assert response.status_code == 400
+
+
+def test_advice_sync_reports_changed_sections(advice, moderator, notulist):
+    section = advice.sections.first()
+    client_for(Client, notulist).post(reverse("reports:advice_save", args=[advice.session.pk]),
+                                      {"field": f"section:{section.pk}:text", "value": "Nieuw", "version": 0})
+    response = client_for(Client, moderator).get(reverse("reports:advice_sync", args=[advice.session.pk]), {"since": 0})
+    assert response.json()["fields"][f"section:{section.pk}:text"]["value"] == "Nieuw"
+    advice.refresh_from_db()
+    response = client_for(Client, moderator).get(
+        reverse("reports:advice_sync", args=[advice.session.pk]), {"since": advice.revision})
+    assert response.status_code == 204
+
+
+def test_finalized_pdf_contains_everything_and_marks_unchosen_factors(advice, notulist):
+    version = advice_services.finalize(advice=advice, user=notulist)
+    pdf = bytes(version.pdf)
+    assert pdf.startswith(b"%PDF")
+    assert version.page_count >= 5 and version.pdf_size == len(pdf)
+    reader = PdfReader(io.BytesIO(pdf))
+    assert reader.metadata.title.startswith("Advies LLO Actiescan")
+    assert reader.trailer["/Root"]["/Lang"] == "nl"
+    assert [item["/Title"] for item in reader.outline if isinstance(item, dict)][:2] == [
+        "Advies voor Leerwerkloket Rivierenland", "Zo leest u dit advies"]
+    text = flat(pdf_text(pdf))
+    assert "Leerwerkloket Rivierenland" in text and "Jeroen" in text and "Fatima" in text
+    assert "geen benchmark en geen toets" in text
+    assert "Pagina 2 van" in text
+    for sf in advice.session.factors.all():
+        assert sf.title in text
+        assert f"Notulen over {sf.title}" in text
+        for action in sf.action_points.all():
+            assert action.text in text
+    assert "hier staat het initiatief nu" in text and "hier wil het initiatief naartoe" in text
+    # The five factors not chosen appear only as "niet besproken", never with a level.
+    for title in ("Praktijkgericht leren", "Start klein, groei slim", "Zichtbaarheid & marketing",
+                  "Begeleiding & betrokkenheid", "Netwerk & samenwerking"):
+        assert f"{title} niet besproken" in text
+    assert text.count("niet besproken") == 5
+
+
+def test_fonts_are_embedded(advice, notulist):
+    version = advice_services.finalize(advice=advice, user=notulist)
+    reader = PdfReader(io.BytesIO(bytes(version.pdf)))
+    for page in reader.pages:
+        for font in page["/Resources"].get("/Font", {}).values():
+            font = font.get_object()
+            if "/DescendantFonts" in font:  # composite (Type0) fonts keep it one level down
+                font = font["/DescendantFonts"][0].get_object()
+            descriptor = font["/FontDescriptor"]
+            assert any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3"))
+
+
+def test_typed_markup_appears_as_literal_text_and_fetches_nothing(advice, notulist, monkeypatch):
+    fetched = []
+    from reports import document
+
+    real_fetcher = document.static_only_fetcher
+
+    def recording_fetcher():
+        fetcher = real_fetcher()
+        original = fetcher.fetch
+
+        def fetch(url, headers=None):
+            fetched.append(url)
+            return original(url, headers)
+
+        fetcher.fetch = fetch
+        return fetcher
+
+    monkeypatch.setattr(document, "static_only_fetcher", recording_fetcher)
+    Advice.objects.filter(pk=advice.pk).update(introduction="\n".join(INJECTIONS))
+    advice.refresh_from_db()
+    section = advice.sections.first()
+    section.text = INJECTIONS[1]
+    section.save()
+    version = advice_services.finalize(advice=advice, user=notulist)
+    text = flat(pdf_text(version.pdf))
+    assert "<script>alert('x')</script>" in text
+    assert '<img src="file:///etc/passwd">' in text
+    assert "http://example.com/evil.css" in text
+    assert fetched and all(url.startswith(PDF_STATIC_BASE) for url in fetched)
+
+
+@pytest.mark.parametrize("url", [
+    "file:///etc/passwd", "http://example.com/x.png", "https://example.com/x.css",
+    "data:text/plain,hallo", f"{PDF_STATIC_BASE}../../settings.py", f"{PDF_STATIC_BASE}css/bestaat-niet.css",
+])
+def test_the_fetcher_refuses_everything_but_project_static_files(url):
+    from weasyprint.urls import URLFetchingError
+
+    with pytest.raises(URLFetchingError):
+        static_only_fetcher().fetch(url)
+
+
+def test_the_fetcher_serves_the_projects_own_static_files():
+    response = static_only_fetcher().fetch(f"{PDF_STATIC_BASE}css/advice.css")
+    assert b"@page" in response.read()
+
+
+def test_finalize_twice_gives_two_versions_and_the_first_is_unchanged(advice, notulist):
+    client = client_for(Client, notulist)
+    url = reverse("reports:advice_finalize", args=[advice.session.pk])
+    assert client.post(url).status_code == 302
+    first = AdviceVersion.objects.get(advice=advice, number=1)
+    first_pdf = bytes(first.pdf)
+    Advice.objects.filter(pk=advice.pk).update(introduction="Een nieuwe inleiding voor versie twee.")
+    client.post(url)
+    second = AdviceVersion.objects.get(advice=advice, number=2)
+    first.refresh_from_db()
+    assert bytes(first.pdf) == first_pdf
+    assert "nieuwe inleiding" not in flat(pdf_text(first.pdf))
+    assert "Een nieuwe inleiding voor versie twee." in flat(pdf_text(second.pdf))
+    for number in (1, 2):
+        response = client.get(reverse("reports:advice_version_pdf", args=[advice.session.pk, number]))
+        assert response.status_code == 200 and response.content.startswith(b"%PDF")
+        assert response["Content-Disposition"].startswith("attachment;")
+    assert second.finalized_by == first.finalized_by == advice.session.notulist
+
+
+def test_an_absurdly_long_advice_is_refused_with_a_message(advice, notulist, settings):
+    settings.ACTIESCAN_MAX_DOCUMENT_CHARACTERS = 1000
+    Advice.objects.filter(pk=advice.pk).update(introduction="x" * 2000)
+    response = client_for(Client, notulist).post(
+        reverse("reports:advice_finalize", args=[advice.session.pk]), follow=True)
+    assert "te lang" in response.content.decode()
+    assert not AdviceVersion.objects.exists()
+
+
+def test_preview_shows_the_same_content_as_the_pdf(advice, notulist):
+    html = client_for(Client, notulist).get(reverse("reports:advice_preview", args=[advice.session.pk])).content.decode()
+    from django.utils.html import escape
+
+    for sf in advice.session.factors.all():
+        assert escape(sf.title) in html
+    assert "niet besproken" in html and "Concept" in html
+    response = client_for(Client, notulist).get(reverse("reports:advice_preview_pdf", args=[advice.session.pk]))
+    assert response.content.startswith(b"%PDF") and not AdviceVersion.objects.exists()
+
+
+def test_outsiders_cannot_reach_the_advice(advice, outsider, notulist):
+    advice_services.finalize(advice=advice, user=notulist)
+    client = client_for(Client, outsider)
+    pk = advice.session.pk
+    for url in (reverse("reports:advice", args=[pk]), reverse("reports:advice_preview", args=[pk]),
+                reverse("reports:advice_preview_pdf", args=[pk]), reverse("reports:advice_version_pdf", args=[pk, 1])):
+        assert client.get(url).status_code == 404, url
+    assert client.post(reverse("reports:advice_finalize", args=[pk])).status_code == 404
+    assert client.post(reverse("reports:share_create", args=[pk, 1])).status_code == 404
+    assert AdviceVersion.objects.count() == 1 and not ShareLink.objects.exists()
+
+
+def test_only_staff_and_the_moderator_create_share_links(advice, notulist, moderator, staff):
+    version = advice_services.finalize(advice=advice, user=notulist)
+    url = reverse("reports:share_create", args=[advice.session.pk, version.number])
+    assert client_for(Client, notulist).post(url).status_code == 403
+    assert client_for(Client, moderator).post(url).status_code == 302
+    assert client_for(Client, staff).post(url, {"days": "30"}).status_code == 302
+    links = list(ShareLink.objects.order_by("pk"))
+    assert len(links) == 2
+    assert 89 <= (links[0].expires_at - timezone.now()).days <= 90
+    assert 29 <= (links[1].expires_at - timezone.now()).days <= 30
+    assert len(links[0].token) >= 40
+
+
+def test_share_link_opens_without_login_and_every_opening_is_logged(advice, notulist, moderator):
+    version = advice_services.finalize(advice=advice, user=notulist)
+    link = advice_services.create_share_link(version=version, user=moderator)
+    anonymous = Client()
+    page = anonymous.get(reverse("reports:shared", args=[link.token]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Actie 1 voor Maatwerk" in html and "niet besproken" in html
+    pdf = anonymous.get(reverse("reports:shared_pdf", args=[link.token]))
+    assert pdf.status_code == 200 and pdf.content == bytes(version.pdf)
+    assert list(ShareLinkAccess.objects.values_list("what", flat=True).order_by("pk")) == ["page", "pdf"]
+
+
+def test_expired_revoked_and_wrong_links_show_a_clear_page_never_the_content(advice, notulist, moderator):
+    version = advice_services.finalize(advice=advice, user=notulist)
+    expired = advice_services.create_share_link(version=version, user=moderator)
+    ShareLink.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - timezone.timedelta(minutes=1))
+    revoked = advice_services.create_share_link(version=version, user=moderator)
+    client_for(Client, moderator).post(reverse("reports:share_revoke", args=[advice.session.pk, revoked.pk]))
+    anonymous = Client()
+    for token, status, words in ((expired.token, 410, "verlopen"), (revoked.token, 410, "ingetrokken"),
+                                 ("x" * 43, 404, "bestaat niet")):
+        for name in ("reports:shared", "reports:shared_pdf"):
+            response = anonymous.get(reverse(name, args=[token]))
+            assert response.status_code == status, (name, token)
+            html = response.content.decode()
+            assert words in html and "Actie 1 voor Maatwerk" not in html
+    assert not ShareLinkAccess.objects.exists()
+
+
+def test_guessing_share_links_is_rate_limited(advice, notulist, moderator, settings):
+    settings.ACTIESCAN_SHARE_LINK_MAX_FAILURES = 5
+    version = advice_services.finalize(advice=advice, user=notulist)
+    link = advice_services.create_share_link(version=version, user=moderator)
+    anonymous = Client()
+    for n in range(5):
+        assert anonymous.get(reverse("reports:shared", args=[f"{n}" * 43])).status_code == 404
+    assert anonymous.get(reverse("reports:shared", args=["z" * 43])).status_code == 429
+    # Even the right token waits: the guesser cannot tell a hit from a miss.
+    assert anonymous.get(reverse("reports:shared", args=[link.token])).status_code == 429
+    other_client = Client(REMOTE_ADDR="10.0.0.9")
+    assert other_client.get(reverse("reports:shared", args=[link.token])).status_code == 200
+
+
+def test_a_full_session_with_long_minutes_renders(initiative, moderator, notulist):
+    from actiescan.models import SuccessFactor
+
+    from .conftest import plan_session
+
+    session = plan_session(initiative, moderator, notulist, codes=list(SuccessFactor.objects.values_list("code", flat=True)))
+    services.start_session(session=session, user=moderator)
+    words = ("De representant vertelt uitgebreid over de aanpak, de partners en de doelgroep. " * 40).strip()
+    for sf in session.factors.all():
+        sf.minutes = words + "\n\n" + words
+        sf.current_level = "gevorderd"
+        sf.save()
+    services.close_session(session=session, user=moderator)
+    advice = advice_services.get_or_draft_advice(session=session, user=notulist)
+    version = advice_services.finalize(advice=advice, user=notulist)
+    assert version.page_count >= 10
+    text = flat(pdf_text(version.pdf))
+    assert text.count("niet besproken") == 0
+    assert all(sf.title in text for sf in session.factors.all())
