@@ -148,3 +148,53 @@ def test_reload_mid_typing_restores_the_draft(table, live_server):
     expect(field).to_have_value("Zin die nog niet was opgeslagen")
     all_saved(notu)
     assert SessionFactor.objects.get(pk=first.pk).minutes == "Zin die nog niet was opgeslagen"
+
+
+def test_wrap_up_close_advice_and_share_link_to_an_anonymous_reader(table, live_server, browser):
+    from reports.models import AdviceVersion, ShareLink
+
+    session, mod, notu, _ = table
+    base = f"{live_server.url}/sessies/{session.pk}"
+    first = session.factors.order_by("position").first()
+    mod.goto(f"{base}/")
+    mod.get_by_role("button", name="Sessie starten").first.click()
+    actions = list(first.action_points.order_by("position"))
+    mod.get_by_label("Hier staan we nu: Startend").check()
+    mod.locator(f'[data-field="action:{actions[0].pk}:text"]').fill("Coaches inzetten op de bouwplaats")
+    mod.locator(f'[data-field="action:{actions[1].pk}:text"]').fill("Werkgevers laten meebetalen")
+    all_saved(mod)
+
+    # Wrap-up: the moderator asks the notulist for questions, then closes the session.
+    mod.goto(f"{base}/totaaloverzicht/")
+    expect(mod.locator("#overview")).to_contain_text("Coaches inzetten op de bouwplaats")
+    mod.get_by_role("button", name="Sessie afsluiten").click()
+    expect(mod.get_by_text("De sessie is afgesloten.").first).to_be_visible()
+
+    # The notulist edits the drafted advice and finalizes it; the last sentence must be in it.
+    notu.goto(f"{base}/advies/")
+    section = notu.get_by_label("Uit het gesprek").first
+    section.fill("De tafel was het eens: eerst de coaches, dan de werkgevers. Laatste zin.")
+    notu.get_by_role("button", name="Advies definitief maken").click()
+    expect(notu.get_by_text("Versie 1 is definitief gemaakt")).to_be_visible()
+    version = AdviceVersion.objects.get(advice__session=session)
+    assert b"%PDF" == bytes(version.pdf)[:4]
+
+    # The moderator makes a share link; a reader without an account opens it and downloads the PDF.
+    mod.goto(f"{base}/advies/")
+    mod.get_by_role("button", name="Deellink maken").click()
+    link = ShareLink.objects.get(version=version)
+    reader_context = browser.new_context(locale="nl-NL")
+    reader = reader_context.new_page()
+    reader.goto(f"{live_server.url}/deel/{link.token}/")
+    expect(reader.get_by_role("heading", level=1)).to_contain_text(session.initiative.name)
+    expect(reader.locator("main")).to_contain_text("Werkgevers laten meebetalen")
+    with reader.expect_download() as download_info:
+        reader.get_by_role("link", name=re.compile("Download het advies")).click()
+    path = download_info.value.path()
+    data = open(path, "rb").read()
+    assert data.startswith(b"%PDF") and data == bytes(version.pdf)
+    from pypdf import PdfReader
+
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(path).pages).split())
+    assert "Laatste zin." in text and "Coaches inzetten op de bouwplaats" in text
+    reader_context.close()
