@@ -332,7 +332,10 @@ def start_session(*, session: ScanSession, user):
             )
     session.status = Status.BEZIG
     session.started_at = timezone.now()
-    session.save(update_fields=["status", "started_at"])
+    # A moderator who opened the cockpit before starting already has a current factor: its
+    # clock starts now.
+    session.current_factor_since = session.started_at if session.current_factor_id else None
+    session.save(update_fields=["status", "started_at", "current_factor_since"])
     _bump_revision(session)
 
 

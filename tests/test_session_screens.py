@@ -151,7 +151,7 @@ def test_wrap_up_shows_levels_actions_and_chart(running_session, moderator):
     action.save()
     html = client_for(Client, moderator).get(reverse("sessions:wrap_up", args=[running_session.pk])).content.decode()
     assert "Coaches inzetten" in html and "Marieke" in html and "voor de zomer" in html
-    assert '<circle cx="250" cy="36" r="9"' in html and '<circle cx="550" cy="36" r="5"' in html
+    assert 'class="level-chart__current" cx="250" cy="36" r="9"' in html and 'class="level-chart__desired" cx="550" cy="36" r="5"' in html
     assert "Sessie afsluiten" in html
 
 
@@ -207,3 +207,15 @@ def test_sync_uses_a_constant_number_of_queries(initiative, moderator, notulist,
         assert client.get(reverse("sessions:sync", args=[session.pk]), {"since": session.revision}).status_code == 204
     with django_assert_max_num_queries(8):
         assert client.get(reverse("sessions:sync", args=[session.pk]), {"since": 0}).status_code == 200
+
+
+def test_the_clock_starts_when_the_session_starts_on_an_opened_factor(scan_session, moderator):
+    client = client_for(Client, moderator)
+    client.get(reverse("sessions:cockpit", args=[scan_session.pk]))  # opened before starting
+    scan_session.refresh_from_db()
+    assert scan_session.current_factor_id and scan_session.current_factor_since is None
+    client.post(reverse("sessions:start", args=[scan_session.pk]))
+    scan_session.refresh_from_db()
+    assert scan_session.current_factor_since is not None
+    html = client.get(reverse("sessions:cockpit", args=[scan_session.pk])).content.decode()
+    assert 'data-timer-start=""' not in html
