@@ -6,6 +6,7 @@ DEBUG=0, SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL (see README, "Productie").
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from django.utils.csp import CSP
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "import_export",
+    "axes",
     "actiescan.apps.CatalogueConfig",
     "sessions.apps.ScanSessionsConfig",
     "reports.apps.ReportsConfig",
@@ -64,10 +66,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Refuses form posts that are not UTF-8 (400) instead of storing garbled text.
+    "actiescan.middleware.Utf8FormMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "actiescan.urls"
@@ -135,6 +141,22 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Brute-force protection (django-axes): the lockout check runs before the password check.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = envbool("AXES_ENABLED", True)
+# Five wrong passwords for one username from one address lock that combination out for a while.
+AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 5)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_COOLOFF_TIME = timedelta(minutes=envint("AXES_COOLOFF_MINUTES", 15))
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "actiescan.views.login_locked_out"
+# Failed attempts are what counts; a log of every successful login is not needed (AVG).
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -218,3 +240,12 @@ ACTIESCAN_SHARE_LINK_DAYS = envint("ACTIESCAN_SHARE_LINK_DAYS", 90)
 ACTIESCAN_MAX_DOCUMENT_CHARACTERS = envint("ACTIESCAN_MAX_DOCUMENT_CHARACTERS", 300_000)
 # Wrong share-link tokens one client may try in 15 minutes before being refused.
 ACTIESCAN_SHARE_LINK_MAX_FAILURES = envint("ACTIESCAN_SHARE_LINK_MAX_FAILURES", 20)
+# django-axes logs every login at INFO; its warnings (lockouts) are what matters.
+LOGGING["loggers"]["axes"] = {"level": "WARNING"}
+
+# Privacy (AVG): minutes and personal data of a session are removed this many months after its
+# advice was made final (`manage.py purge_expired`); the anonymous levels stay for statistics.
+ACTIESCAN_RETENTION_MONTHS = envint("ACTIESCAN_RETENTION_MONTHS", 24)
+# The audit log writes at most one "viewed"/"changed" event per user, session and kind in this
+# many minutes, so autosaves and reloads do not flood it.
+ACTIESCAN_AUDIT_THROTTLE_MINUTES = envint("ACTIESCAN_AUDIT_THROTTLE_MINUTES", 10)

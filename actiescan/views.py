@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
@@ -52,3 +53,31 @@ def healthz(request):
     except Exception:  # noqa: BLE001 - any database failure means unhealthy
         return HttpResponse("database unavailable", status=503, content_type="text/plain")
     return HttpResponse("ok", content_type="text/plain")
+
+
+# --- Public pages: no login needed -------------------------------------------------------------
+
+def accessibility_statement(request):
+    """The toegankelijkheidsverklaring (WCAG 2.1 AA), linked from every page's footer."""
+    return render(request, "pages/accessibility.html")
+
+
+def privacy_statement(request):
+    """The privacyverklaring (AVG): what the app stores, who sees it, how long it is kept."""
+    return render(
+        request,
+        "pages/privacy.html",
+        {
+            "retention_months": settings.ACTIESCAN_RETENTION_MONTHS,
+            "share_link_days": settings.ACTIESCAN_SHARE_LINK_DAYS,
+            "session_hours": settings.SESSION_COOKIE_AGE // 3600,
+            "lockout_minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
+            "failure_limit": settings.AXES_FAILURE_LIMIT,
+        },
+    )
+
+
+def login_locked_out(request, original_response=None, credentials=None):
+    """django-axes calls this after too many wrong passwords (AXES_LOCKOUT_CALLABLE)."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return render(request, "pages/lockout.html", {"minutes": minutes}, status=429)

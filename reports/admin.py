@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Advice, AdviceVersion, ShareLink, ShareLinkAccess
+from .models import Advice, AdviceVersion, AuditEvent, ShareLink, ShareLinkAccess
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -40,3 +40,24 @@ class ShareLinkAccessAdmin(ReadOnlyAdmin):
     list_display = ["link", "what", "opened_at", "user_agent"]
     list_select_related = ["link__version__advice__session__initiative"]
     list_filter = ["what", "opened_at"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    """The audit log: who viewed or changed minutes and advice. Read-only, never deleted by hand
+    (rows go with their session)."""
+
+    list_display = ["at", "user", "action", "session", "detail"]
+    list_select_related = ["user", "session__initiative"]
+    list_filter = ["action", "at"]
+    search_fields = ["session__initiative__name", "user__username", "user__first_name", "user__last_name"]
+    date_hierarchy = "at"
+    exclude = ["bucket"]
+
+    def has_delete_permission(self, request, obj=None):
+        # Never deleted on its own pages; the rows go along when their session or initiative is
+        # deleted (the admin asks every related model's admin while collecting what to delete).
+        match = getattr(request, "resolver_match", None)
+        if match and (match.url_name or "").startswith("reports_auditevent_"):
+            return False
+        return super().has_delete_permission(request, obj)

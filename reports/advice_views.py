@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from actiescan import audit
 from actiescan.roles import is_ser_staff
 from sessions.fields import FieldError
 from sessions.models import FieldRevision, ScanSession
@@ -65,6 +66,7 @@ def editor(request, pk):
         messages.info(request, _("Sluit eerst de sessie af in het totaaloverzicht; daarna maakt de notulist het advies."))
         return redirect("sessions:wrap_up", pk=session.pk)
     advice = services.get_or_draft_advice(session=session, user=request.user)
+    audit.record(request, session, audit.VIEWED_ADVICE, detail="editor")
     factors = list(factors_with_actions(session).select_related("advice_section"))
     versions = list(
         advice.versions.select_related("finalized_by").prefetch_related("share_links").defer("pdf", "content")
@@ -101,6 +103,8 @@ def save(request, pk):
         )
     except FieldError as error:
         return json_error("invalid", str(error), 400)
+    except ValueError:  # e.g. "²" passes isdigit() in sessions.fields but not int()
+        return json_error("invalid", _("Ongeldige invoer: gebruik alleen gewone cijfers."), 400)
     except FieldNotFound:
         return json_error("not_found", _("Dit veld bestaat niet (meer) in dit advies."), 404)
     except Conflict as conflict:
@@ -109,6 +113,7 @@ def save(request, pk):
              **saved_payload(conflict.saved)},
             status=409,
         )
+    audit.record(request, session, audit.CHANGED_ADVICE)
     return JsonResponse(saved_payload(saved))
 
 
@@ -120,7 +125,7 @@ def sync(request, pk):
     if advice is None:
         return json_error("not_found", _("Dit advies bestaat niet of u heeft er geen toegang toe."), 404)
     raw = request.GET.get("since", "")
-    since = int(raw) if raw.isdigit() else -1
+    since = int(raw) if raw.isascii() and raw.isdigit() else -1
     if since == advice.revision:
         return HttpResponse(status=204)
     history = (
@@ -151,6 +156,7 @@ def sync(request, pk):
 @login_required
 def preview(request, pk):
     advice = get_advice(request, pk)
+    audit.record(request, advice.session, audit.VIEWED_ADVICE, detail="voorbeeld")
     html = render_document_html(advice_content(advice), for_pdf=False)
     return HttpResponse(html)
 
@@ -165,6 +171,7 @@ def preview_pdf(request, pk):
         messages.error(request, str(error))
         return redirect("reports:advice", pk=pk)
     pdf, _pages = render_pdf(content)
+    audit.record(request, advice.session, audit.DOWNLOADED_PDF, detail="concept")
     return pdf_response(pdf, pdf_filename(advice), inline=True)
 
 
@@ -177,6 +184,7 @@ def finalize(request, pk):
     except services.DocumentTooLarge as error:
         messages.error(request, str(error))
         return redirect("reports:advice", pk=pk)
+    audit.record(request, advice.session, audit.FINALIZED_ADVICE, detail=f"v{version.number}")
     messages.success(
         request,
         _("Versie %(n)s is definitief gemaakt (%(pages)s pagina's).") % {"n": version.number, "pages": version.page_count},
@@ -188,6 +196,9 @@ def finalize(request, pk):
 def version_pdf(request, pk, number):
     advice = get_advice(request, pk)
     version = get_object_or_404(AdviceVersion, advice=advice, number=number)
+    if not version.pdf:  # wiped after the retention period (manage.py purge_expired)
+        raise Http404
+    audit.record(request, advice.session, audit.DOWNLOADED_PDF, detail=f"v{number}")
     return pdf_response(version.pdf, pdf_filename(advice, number))
 
 
@@ -198,12 +209,15 @@ def create_share_link(request, pk, number):
     if not may_share(request.user, advice.session):
         raise PermissionDenied(_("Alleen de moderator of een SER-medewerker kan een deellink maken."))
     version = get_object_or_404(AdviceVersion, advice=advice, number=number)
+    if not version.pdf:  # wiped after the retention period: nothing left to share
+        raise Http404
     raw_days = request.POST.get("days", "")
-    days = int(raw_days) if raw_days.isdigit() and 1 <= int(raw_days) <= 365 else None
+    days = int(raw_days) if raw_days.isascii() and raw_days.isdigit() and 1 <= int(raw_days) <= 365 else None
     if raw_days and days is None:
         messages.error(request, _("Kies een geldigheid tussen 1 en 365 dagen."))
         return redirect(f"{reverse('reports:advice', args=[pk])}#versies")
     link = services.create_share_link(version=version, user=request.user, days=days)
+    audit.record(request, advice.session, audit.SHARED, detail=f"v{number}")
     messages.success(
         request,
         _("Deellink gemaakt, geldig tot %(date)s. Stuur het adres naar het initiatief.")
@@ -220,6 +234,7 @@ def revoke_share_link(request, pk, link_pk):
         raise PermissionDenied(_("Alleen de moderator of een SER-medewerker kan een deellink intrekken."))
     link = get_object_or_404(ShareLink, pk=link_pk, version__advice=advice)
     services.revoke_share_link(link=link, user=request.user)
+    audit.record(request, advice.session, audit.REVOKED, detail=f"v{link.version.number}")
     messages.success(request, _("De deellink is ingetrokken; het adres werkt niet meer."))
     return redirect(f"{reverse('reports:advice', args=[pk])}#versies")
 

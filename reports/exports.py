@@ -23,7 +23,7 @@ import tempfile
 from datetime import date, datetime
 
 from django.db.models import Count
-from django.db.models.fields.json import KT
+from django.db.models.fields.json import KeyTextTransform
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -66,13 +66,16 @@ def local(moment):
 
 # --- Resources --------------------------------------------------------------------------------
 
-class ExportResource(resources.ModelResource):
+class ExportResource(resources.Resource):
     """Columns with Dutch headers whose values are Python objects (text, numbers, dates,
     booleans); each format writer renders them. `prepare` selects what the rows need."""
 
     class Meta:
-        fields = ()
         chunk_size = 1000
+
+    @classmethod
+    def get_display_name(cls):
+        return getattr(cls._meta, "name", cls.__name__)
 
     def prepare(self, queryset):
         return queryset
@@ -82,10 +85,14 @@ class ExportResource(resources.ModelResource):
         return self.prepare(queryset)
 
     def _getters(self, selected_fields=None):
-        return [
-            getattr(self, f"dehydrate_{self.get_field_name(field)}")
-            for field in self.get_export_fields(selected_fields)
-        ]
+        key = tuple(selected_fields or ())
+        cache = self.__dict__.setdefault("_getter_cache", {})
+        if key not in cache:
+            cache[key] = [
+                getattr(self, f"dehydrate_{self.get_field_name(field)}")
+                for field in self.get_export_fields(selected_fields)
+            ]
+        return cache[key]
 
     def export_resource(self, instance, selected_fields=None, **kwargs):
         return [getter(instance) for getter in self._getters(selected_fields)]
@@ -142,7 +149,6 @@ class SessionResource(SessionColumns, ExportResource):
     choice_rationale = Field(column_name=_("Waarom deze succesfactoren"))
 
     class Meta:
-        model = ScanSession
         name = _("Sessies")
 
     minutes_fields = ()
@@ -241,7 +247,6 @@ class ScoreResource(SessionColumns, ExportResource):
     minutes_fields = ()
 
     class Meta:
-        model = SessionFactor
         name = _("Scores per succesfactor")
 
     def session_of(self, obj):
@@ -250,7 +255,7 @@ class ScoreResource(SessionColumns, ExportResource):
     def prepare(self, queryset):
         return (
             queryset.select_related("session__initiative", "factor")
-            .annotate(factor_title=KT("snapshot__title"))
+            .annotate(factor_title=KeyTextTransform("title", "snapshot"))
             .only(
                 "pk", "position", "current_level", "desired_level", "discussed", "rationale",
                 "seconds_spent", *self.minutes_fields, *SESSION_ONLY,
@@ -313,7 +318,6 @@ class ActionPointResource(SessionColumns, ExportResource):
     status_updated_at = Field(column_name=_("Stand bijgewerkt op"))
 
     class Meta:
-        model = ActionPoint
         name = _("Actiepunten")
 
     def session_of(self, obj):
@@ -323,7 +327,7 @@ class ActionPointResource(SessionColumns, ExportResource):
         prefix = "session_factor__"
         return (
             queryset.select_related(f"{prefix}session__initiative", f"{prefix}factor")
-            .annotate(factor_title=KT(f"{prefix}snapshot__title"))
+            .annotate(factor_title=KeyTextTransform("title", f"{prefix}snapshot"))
             .only(
                 "pk", "position", "text", "owner", "timeframe", "status", "status_comment",
                 "status_updated_at", "session_factor", f"{prefix}position",

@@ -404,6 +404,18 @@ class ImportOutcome:
     def count(self, action: str) -> int:
         return sum(1 for row in self.rows if row.action == action)
 
+    @property
+    def new_count(self) -> int:
+        return self.count("new")
+
+    @property
+    def update_count(self) -> int:
+        return self.count("update")
+
+    @property
+    def skip_count(self) -> int:
+        return self.count("skip")
+
 
 def _messages(error_dict) -> list[str]:
     messages = []

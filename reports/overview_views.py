@@ -8,8 +8,10 @@ the moderator and notulist of a session may update the action points of its prev
 
 import secrets
 from functools import wraps
+from urllib.parse import urlencode
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -21,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from actiescan.models import Level
 from actiescan.roles import is_ser_staff
 from sessions import services
 from sessions.fields import FieldError
@@ -28,7 +31,13 @@ from sessions.models import ActionPoint, Initiative
 
 from . import overviews
 from .exports import EXPORT_KINDS, session_export_response
-from .imports import ImportRefused, ParsedFile, initiatives_export_response, parse_upload, run_import
+from .imports import (
+    ImportRefused,
+    ParsedFile,
+    initiatives_export_response,
+    parse_upload,
+    run_import,
+)
 
 PAGE_SIZE = 50
 IMPORT_SESSION_KEY = "actiescan_initiative_import"
@@ -77,14 +86,18 @@ def sessions_context(request, form, *, status=200):
         rows = overviews.session_rows(overviews.filtered_sessions(form))
         context["page"] = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("pagina"))
         context["filters"] = form.filter_values()
+        context["query"] = urlencode(context["filters"])
+        others = {k: v for k, v in context["filters"].items() if k != "stage"}
+        for step in context["pipeline"]:
+            step["query"] = urlencode({**others, "stage": step["value"]})
+            step["active"] = context["filters"].get("stage") == step["value"]
+    context["follow_up_months"] = settings.ACTIESCAN_FOLLOW_UP_MONTHS
     return context
 
 
 @staff_required
 def sessions_overview(request):
-    form = overviews.SessionFilterForm(request.GET or None)
-    if not request.GET:
-        form = overviews.SessionFilterForm({})
+    form = overviews.SessionFilterForm(request.GET)
     context = sessions_context(request, form)
     return render_page_or_partial(
         request, "reports/overview/sessions.html", context, partials=("overview-results",),
@@ -119,7 +132,7 @@ class InitiativeExportForm(forms.Form):
 
 @staff_required
 def initiatives_overview(request):
-    form = overviews.InitiativeFilterForm(request.GET or {})
+    form = overviews.InitiativeFilterForm(request.GET)
     page = None
     if form.is_valid():
         paginator = Paginator(overviews.filtered_initiatives(form), PAGE_SIZE)
@@ -129,6 +142,7 @@ def initiatives_overview(request):
         request, "reports/overview/initiatives.html",
         {"form": form, "page": page, "active_tab": "initiatives",
          "filters": form.filter_values() if form.is_valid() else {},
+         "query": urlencode(form.filter_values()) if form.is_valid() else "",
          "export_form": InitiativeExportForm(initial={"format": "xlsx"})},
         partials=("overview-results",), status=200 if form.is_valid() else 400,
     )
@@ -166,11 +180,11 @@ def initiative_page(request, pk):
 
 @staff_required
 def factors_overview(request):
-    form = overviews.AggregateFilterForm(request.GET or {})
+    form = overviews.AggregateFilterForm(request.GET)
     aggregates = overviews.factor_aggregates(form) if form.is_valid() else None
     return render_page_or_partial(
         request, "reports/overview/factors.html",
-        {"form": form, "aggregates": aggregates, "active_tab": "factors"},
+        {"form": form, "aggregates": aggregates, "active_tab": "factors", "levels": Level.choices},
         partials=("overview-results",), status=200 if form.is_valid() else 400,
     )
 

@@ -431,6 +431,7 @@ class ActionPointQuerySet(models.QuerySet):
 class ActionPoint(models.Model):
     ACTIONS_PER_FACTOR = 2
     STATUS_COMMENT_MAX_LENGTH = 2000
+    STATUSES = ActionStatus.choices  # for templates
 
     session_factor = models.ForeignKey(
         SessionFactor, on_delete=models.CASCADE, related_name="action_points"

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from actiescan import audit
 from actiescan.models import Level, SuccessFactor
 from actiescan.roles import can_plan_sessions, is_ser_staff
 
@@ -106,7 +107,7 @@ def initiative_create(request):
 def plan(request):
     require_planner(request)
     initial = {"moderator": request.user.pk if not is_ser_staff(request.user) else None}
-    if request.GET.get("initiatief", "").isdigit():
+    if (raw := request.GET.get("initiatief", "")).isascii() and raw.isdigit():
         initial["initiative"] = int(request.GET["initiatief"])
     form = SessionForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -261,12 +262,15 @@ def requested_factor(request):
     if not raw and request.htmx and request.htmx.current_url:
         from urllib.parse import parse_qs, urlsplit
 
-        raw = parse_qs(urlsplit(request.htmx.current_url).query).get("factor", [""])[0]
+        try:
+            raw = parse_qs(urlsplit(request.htmx.current_url).query).get("factor", [""])[0]
+        except ValueError:  # a malformed HX-Current-URL header: as if none was sent
+            raw = ""
     return raw
 
 
 def pick_factor(factors, raw, fallback_pk=None):
-    wanted = int(raw) if raw and str(raw).isdigit() else fallback_pk
+    wanted = int(raw) if raw and str(raw).isascii() and str(raw).isdigit() else fallback_pk
     for session_factor in factors:
         if session_factor.pk == wanted:
             return session_factor
@@ -304,6 +308,7 @@ def live_context(request, session, factors, selected):
 @login_required
 def cockpit(request, pk):
     session = get_session(request, pk)
+    audit.record(request, session, audit.VIEWED_MINUTES, detail="cockpit")
     factors = list(services.factors_with_actions(session))
     if not factors:
         messages.info(request, _("Kies eerst de succesfactoren voor dit gesprek."))
@@ -323,6 +328,7 @@ def cockpit(request, pk):
 @login_required
 def notulist(request, pk):
     session = get_session(request, pk)
+    audit.record(request, session, audit.VIEWED_MINUTES, detail="notulist")
     factors = list(services.factors_with_actions(session))
     if not factors:
         messages.info(request, _("De moderator heeft nog geen succesfactoren gekozen."))
@@ -339,6 +345,7 @@ def notulist(request, pk):
 def wrap_up(request, pk):
     """The totaaloverzicht: all levels and action points, the notulist's last questions, close."""
     session = get_session(request, pk)
+    audit.record(request, session, audit.VIEWED_MINUTES, detail="totaaloverzicht")
     factors = list(services.factors_with_actions(session))
     context = live_context(request, session, factors, factors[0] if factors else None)
     context.update(
@@ -412,6 +419,8 @@ def save_field(request, pk):
         )
     except FieldError as error:
         return json_error("invalid", str(error), 400)
+    except ValueError:  # e.g. "²" passes isdigit() in sessions.fields but not int()
+        return json_error("invalid", _("Ongeldige invoer: gebruik alleen gewone cijfers."), 400)
     except services.SessionClosed:
         return json_error(
             "closed", _("Deze sessie is afgesloten; wijzigingen worden niet meer opgeslagen."), 403
@@ -427,6 +436,7 @@ def save_field(request, pk):
             },
             status=409,
         )
+    audit.record(request, session, audit.CHANGED_MINUTES)
     return JsonResponse(saved_payload(saved))
 
 
@@ -442,7 +452,7 @@ def sync(request, pk):
     if session is None:
         return json_error("not_found", _("Deze sessie bestaat niet of u heeft er geen toegang toe."), 404)
     raw = request.GET.get("since", "")
-    since = int(raw) if raw.isdigit() else -1
+    since = int(raw) if raw.isascii() and raw.isdigit() else -1
     changes = services.changes_since(session, since)
     if changes is None:
         return HttpResponse(status=204)
@@ -455,6 +465,7 @@ def history(request, pk):
     session = get_session(request, pk)
     if not is_ser_staff(request.user):
         raise PermissionDenied(_("Alleen SER-medewerkers kunnen de geschiedenis inzien."))
+    audit.record(request, session, audit.VIEWED_MINUTES, detail="geschiedenis")
     revisions = session.revisions.select_related("author")
     field = request.GET.get("veld", "")
     if field:

@@ -12,9 +12,11 @@ from sessions.models import Initiative
 
 from .conftest import PASSWORD
 
-# Pages anyone may open: the login page, the health check, the language switch, and the share
-# link through which the initiative opens its advice.
-PUBLIC_URL_NAMES = {"login", "healthz", "set_language", "logout", "shared", "shared_pdf"}
+# Pages anyone may open: the login page, the health check, the language switch, the share
+# link through which the initiative opens its advice, and the accessibility and privacy
+# statements.
+PUBLIC_URL_NAMES = {"login", "healthz", "set_language", "logout", "shared", "shared_pdf",
+                    "accessibility_statement", "privacy_statement"}
 
 
 def test_login_page_is_dutch(client, db):
@@ -104,7 +106,9 @@ def test_seed_demo_creates_users_who_can_log_in(client, db):
     call_command("seed_demo", verbosity=0)
     call_command("seed_demo", verbosity=0)  # twice: nothing doubles
     assert Initiative.objects.count() == 1
-    assert client.login(username="moderator", password="actiescan-demo")
+    # Through the login page: django-axes checks every password login against its request.
+    response = client.post(reverse("login"), {"username": "moderator", "password": "actiescan-demo"})
+    assert response.status_code == 302 and response.url == reverse("home")
     response = client.get(reverse("home"))
     assert "Leerwerkloket Vakmanschap Rivierenland" in response.content.decode()
 

@@ -1,0 +1,172 @@
+"""Remove minutes and personal data a number of months after the advice was made final (AVG).
+
+    manage.py purge_expired              # remove, and report what was removed
+    manage.py purge_expired --dry-run    # only report what would be removed
+    manage.py purge_expired --months 36  # another retention period than the setting
+
+A session is due when the latest finalized version of its advice (AdviceVersion.finalized_at)
+is older than ACTIESCAN_RETENTION_MONTHS (default 24) months. Of a due session it clears every
+free text and name: the minutes, rationales and notes, the participants, the saved history, the
+advice texts and PDFs (a version's content shrinks to the factor codes and levels), the owners
+and status notes of the action points, the browser names in the share-link log, and it revokes
+the share links. What stays are the anonymous levels (SessionFactor factor, current and desired
+level) for statistics, and the audit log. Running it again changes nothing more.
+
+Also removes records of wrong share-link tokens older than a day (hashed client addresses that
+only serve the rate limit).
+
+Run it daily (cron or a scheduled job)."""
+
+from collections import Counter
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from reports.models import (
+    Advice,
+    AdviceSection,
+    AdviceVersion,
+    ShareLink,
+    ShareLinkAccess,
+    ShareLinkFailure,
+)
+from sessions.models import (
+    ActionPoint,
+    FieldRevision,
+    Participant,
+    ScanSession,
+    SessionFactor,
+    months_before,
+)
+
+LABELS = [
+    ("sessions", "sessies met verlopen bewaartermijn"),
+    ("session_texts", "sessies: notulen, keuzetoelichting en slotvragen gewist"),
+    ("factor_texts", "gekozen succesfactoren: notulen en toelichting gewist"),
+    ("participants", "deelnemers verwijderd"),
+    ("revisions", "opgeslagen versies (geschiedenis) verwijderd"),
+    ("action_points", "actiepunten: trekker en toelichting gewist"),
+    ("advice_texts", "adviezen: inleiding en afsluiting gewist"),
+    ("advice_sections", "adviesonderdelen gewist"),
+    ("advice_versions", "adviesversies: PDF en inhoud gewist"),
+    ("share_links", "deellinks ingetrokken"),
+    ("share_accesses", "openingen van deellinks: browsernaam gewist"),
+    ("share_failures", "verkeerde deellink-pogingen verwijderd"),
+]
+
+
+def anonymous_content(content: dict, number: int, finalized_at) -> dict:
+    """What a purged version keeps: its number and date, and per factor the code and levels."""
+    return {
+        "purged": True,
+        "number": number,
+        "finalized_at": finalized_at.isoformat() if finalized_at else None,
+        "factors": [
+            {
+                "code": factor.get("code", ""),
+                "current_level": factor.get("current_level", ""),
+                "desired_level": factor.get("desired_level", ""),
+            }
+            for factor in (content or {}).get("factors", [])
+        ],
+    }
+
+
+def due_sessions(cutoff):
+    """Sessions whose advice was last made final before `cutoff`."""
+    return (
+        ScanSession.objects.annotate(final_at=Max("advice__versions__finalized_at"))
+        .filter(final_at__lt=cutoff)
+        .values_list("pk", flat=True)
+    )
+
+
+def purge(session_ids, now) -> Counter:
+    counts = Counter()
+    ids = list(session_ids)
+    counts["sessions"] = len(ids)
+    counts["session_texts"] = (
+        ScanSession.objects.filter(pk__in=ids)
+        .exclude(general_minutes="", choice_rationale="", wrap_up_notes="")
+        .update(general_minutes="", choice_rationale="", wrap_up_notes="")
+    )
+    counts["factor_texts"] = (
+        SessionFactor.objects.filter(session_id__in=ids)
+        .exclude(minutes="", rationale="")
+        .update(minutes="", rationale="")
+    )
+    counts["participants"], _ = Participant.objects.filter(session_id__in=ids).delete()
+    counts["revisions"], _ = FieldRevision.objects.filter(session_id__in=ids).delete()
+    counts["action_points"] = (
+        ActionPoint.objects.filter(session_factor__session_id__in=ids)
+        .exclude(owner="", status_comment="")
+        .update(owner="", status_comment="")
+    )
+    counts["advice_texts"] = (
+        Advice.objects.filter(session_id__in=ids)
+        .exclude(introduction="", closing="")
+        .update(introduction="", closing="")
+    )
+    counts["advice_sections"] = (
+        AdviceSection.objects.filter(advice__session_id__in=ids).exclude(text="").update(text="")
+    )
+    versions = AdviceVersion.objects.filter(advice__session_id__in=ids)
+    for version in versions.only("pk", "number", "content", "finalized_at"):
+        if isinstance(version.content, dict) and version.content.get("purged"):
+            continue
+        AdviceVersion.objects.filter(pk=version.pk).update(
+            pdf=b"", pdf_size=0,
+            content=anonymous_content(version.content, version.number, version.finalized_at),
+        )
+        counts["advice_versions"] += 1
+    counts["share_links"] = ShareLink.objects.filter(
+        version__advice__session_id__in=ids, revoked_at__isnull=True
+    ).update(revoked_at=now)
+    counts["share_accesses"] = (
+        ShareLinkAccess.objects.filter(link__version__advice__session_id__in=ids)
+        .filter(~Q(user_agent=""))
+        .update(user_agent="")
+    )
+    return counts
+
+
+class Command(BaseCommand):
+    help = (
+        "Wist notulen en persoonsgegevens van sessies waarvan het advies langer dan "
+        "ACTIESCAN_RETENTION_MONTHS maanden definitief is; de anonieme niveaus blijven."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--dry-run", action="store_true",
+            help="Alleen tellen wat gewist zou worden; niets wijzigen.",
+        )
+        parser.add_argument(
+            "--months", type=int, default=None,
+            help="Bewaartermijn in maanden (standaard ACTIESCAN_RETENTION_MONTHS).",
+        )
+
+    def handle(self, *args, dry_run=False, months=None, **options):
+        months = settings.ACTIESCAN_RETENTION_MONTHS if months is None else months
+        if months < 1:
+            raise CommandError("De bewaartermijn moet minstens 1 maand zijn.")
+        now = timezone.now()
+        cutoff = months_before(now, months)
+        with transaction.atomic():
+            counts = purge(due_sessions(cutoff), now)
+            counts["share_failures"], _ = ShareLinkFailure.objects.filter(
+                at__lt=now - timezone.timedelta(days=1)
+            ).delete()
+            if dry_run:
+                transaction.set_rollback(True)
+        heading = "Proefdraaien: er is niets gewijzigd." if dry_run else "Klaar."
+        self.stdout.write(
+            f"{heading} Bewaartermijn {months} maanden: advies definitief vóór "
+            f"{timezone.localtime(cutoff):%d-%m-%Y %H:%M}."
+        )
+        for key, label in LABELS:
+            self.stdout.write(f"  {counts[key]:>6}  {label}")
+        return None

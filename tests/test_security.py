@@ -1,0 +1,455 @@
+"""Security hardening: a strict Content-Security-Policy and no inline code on any page,
+brute-force protection on login, production cookies, a login on every non-public URL, and
+object-level access (outsider 404, wrong role 403) for every view of sessions and reports."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+from html.parser import HTMLParser
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from reports import services as advice_services
+from reports.models import AdviceVersion, AuditEvent, ShareLink
+from sessions import services
+from sessions.models import ActionPoint, FieldRevision, Participant, ScanSession, Status
+
+from .conftest import PASSWORD, client_for, plan_session
+
+# --- Fixtures -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def finished(running_session, moderator, notulist):
+    """A session that was held and closed, with a finalized advice and a share link."""
+    Participant.objects.create(session=running_session, name="Marieke", role="representant")
+    for sf in running_session.factors.all():
+        services.save_field(session=running_session, key=f"factor:{sf.pk}:current_level",
+                            values=["gevorderd"], version=None, user=moderator)
+    services.close_session(session=running_session, user=moderator)
+    running_session.refresh_from_db()
+    advice = advice_services.get_or_draft_advice(session=running_session, user=notulist)
+    version = advice_services.finalize(advice=advice, user=notulist)
+    link = advice_services.create_share_link(version=version, user=moderator)
+    return running_session, version, link
+
+
+# --- Content-Security-Policy and no inline code -------------------------------------------------
+
+
+class InlineCodeFinder(HTMLParser):
+    """Everything a strict CSP would block (or that needs 'unsafe-inline' to work)."""
+
+    def __init__(self):
+        super().__init__()
+        self.problems = []
+        self.in_script = False
+
+    def handle_starttag(self, tag, attrs):
+        names = {name.lower(): value for name, value in attrs}
+        if tag == "script" and "src" not in names:
+            self.problems.append("inline <script> without src")
+        if tag == "style":
+            self.problems.append("inline <style> element")
+        for name, value in names.items():
+            if re.fullmatch(r"on[a-z]+", name) or name.startswith("hx-on"):
+                self.problems.append(f"event handler attribute {name}= on <{tag}>")
+            if name == "style":
+                self.problems.append(f"style= attribute on <{tag}>")
+            if name in ("href", "src", "action", "formaction") and (value or "").strip().lower().startswith("javascript:"):
+                self.problems.append(f"javascript: URL in {name}= on <{tag}>")
+
+
+def csp_directives(response) -> dict[str, list[str]]:
+    header = response.headers.get("Content-Security-Policy", "")
+    directives = {}
+    for part in header.split(";"):
+        words = part.split()
+        if words:
+            directives[words[0]] = words[1:]
+    return directives
+
+
+def assert_strict_csp_and_no_inline_code(response, label):
+    assert "text/html" in response.headers.get("Content-Type", ""), label
+    directives = csp_directives(response)
+    assert directives, f"{label}: no Content-Security-Policy header"
+    script_src = directives.get("script-src", directives.get("default-src"))
+    style_src = directives.get("style-src", directives.get("default-src"))
+    assert script_src == ["'self'"], (label, script_src)
+    assert "'unsafe-inline'" not in style_src and "'unsafe-eval'" not in style_src, label
+    assert directives.get("object-src") == ["'none'"] and directives.get("frame-ancestors") == ["'none'"]
+    finder = InlineCodeFinder()
+    finder.feed(response.content.decode())
+    assert not finder.problems, (label, finder.problems)
+
+
+def member_pages(session, version):
+    pk = session.pk
+    return [
+        reverse("home"),
+        reverse("sessions:list"),
+        reverse("sessions:plan"),
+        reverse("sessions:initiative_create"),
+        reverse("sessions:initiative", args=[session.initiative_id]),
+        reverse("sessions:detail", args=[pk]),
+        reverse("sessions:edit", args=[pk]),
+        reverse("sessions:cockpit", args=[pk]),
+        reverse("sessions:notulist", args=[pk]),
+        reverse("sessions:wrap_up", args=[pk]),
+        reverse("reports:advice", args=[pk]),
+        reverse("reports:advice_preview", args=[pk]),
+    ]
+
+
+def staff_pages(session):
+    pk = session.pk
+    return [
+        reverse("sessions:history", args=[pk]),
+        reverse("audit_log", args=[pk]),
+        reverse("reports:sessions_overview"),
+        reverse("reports:initiatives_overview"),
+        reverse("reports:initiative_overview", args=[session.initiative_id]),
+        reverse("reports:factors_overview"),
+    ]
+
+
+def test_every_page_sends_a_strict_csp_and_has_no_inline_code(finished, moderator, staff, initiative, notulist):
+    session, version, link = finished
+    # A running session too: the live screens look different before closing.
+    running = plan_session(initiative, moderator, notulist)
+    services.start_session(session=running, user=moderator)
+    checked = 0
+    for user, pages in (
+        (moderator, member_pages(session, version) + member_pages(running, None)[5:10]),
+        (staff, member_pages(session, version)[:4] + staff_pages(session)),
+    ):
+        client = client_for(Client, user)
+        for url in pages:
+            response = client.get(url)
+            assert response.status_code == 200, (user, url, response.status_code)
+            assert_strict_csp_and_no_inline_code(response, url)
+            checked += 1
+    anonymous = Client()
+    for url, status in (
+        (reverse("login"), 200),
+        (reverse("privacy_statement"), 200),
+        (reverse("accessibility_statement"), 200),
+        (reverse("reports:shared", args=[link.token]), 200),
+        (reverse("reports:shared", args=["x" * 43]), 404),
+        ("/bestaat-niet/", 404),
+    ):
+        response = anonymous.get(url)
+        assert response.status_code == status, url
+        assert_strict_csp_and_no_inline_code(response, url)
+        checked += 1
+    assert checked >= 30
+
+
+def test_htmx_is_configured_for_the_csp(client, db):
+    html = client.get(reverse("login")).content.decode()
+    config = re.search(r'<meta name="htmx-config" content=\'([^\']+)\'>', html)
+    assert config, "htmx-config meta tag missing"
+    assert json.loads(config.group(1))["allowEval"] is False
+    assert json.loads(config.group(1))["includeIndicatorStyles"] is False
+    assert re.search(r'<script src="/static/[^"]*htmx[^"]*\.js"', html)
+
+
+def test_the_finder_recognises_inline_code():
+    finder = InlineCodeFinder()
+    finder.feed('<p onclick="x()" style="color:red"><script>alert(1)</script>'
+                '<a href="javascript:void(0)">x</a><button hx-on:click="y">b</button><style>p{}</style>')
+    assert len(finder.problems) == 6
+
+
+# --- Production settings --------------------------------------------------------------------------
+
+
+def production_settings() -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_ALLOW_ASYNC_UNSAFE", "SESSION_COOKIE_AGE")}
+    env.update({"DEBUG": "0", "SECRET_KEY": "p" * 60, "ALLOWED_HOSTS": "actiescan.example.org",
+                "DJANGO_SETTINGS_MODULE": "actiescan.settings"})
+    code = (
+        "import json, django; django.setup(); from django.conf import settings as s; "
+        "print(json.dumps({k: getattr(s, k) for k in ('SESSION_COOKIE_SECURE', "
+        "'SESSION_COOKIE_HTTPONLY', 'SESSION_COOKIE_SAMESITE', 'SESSION_COOKIE_AGE', "
+        "'CSRF_COOKIE_SECURE', 'CSRF_COOKIE_SAMESITE', 'SECURE_SSL_REDIRECT', "
+        "'SECURE_HSTS_SECONDS', 'AUTHENTICATION_BACKENDS', 'MIDDLEWARE', 'AXES_FAILURE_LIMIT')}))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=settings.BASE_DIR, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_production_cookies_are_secure_httponly_lax_and_outlive_a_session():
+    prod = production_settings()
+    assert prod["SESSION_COOKIE_SECURE"] is True and prod["CSRF_COOKIE_SECURE"] is True
+    assert prod["SESSION_COOKIE_HTTPONLY"] is True
+    assert prod["SESSION_COOKIE_SAMESITE"] == "Lax" and prod["CSRF_COOKIE_SAMESITE"] == "Lax"
+    # A scan session lasts up to 90 minutes; the login must comfortably outlive it.
+    assert prod["SESSION_COOKIE_AGE"] >= 2 * 60 * 60
+    assert prod["SECURE_SSL_REDIRECT"] is True and prod["SECURE_HSTS_SECONDS"] >= 31536000
+    assert prod["AUTHENTICATION_BACKENDS"][0] == "axes.backends.AxesStandaloneBackend"
+    assert prod["MIDDLEWARE"][-1] == "axes.middleware.AxesMiddleware"
+    assert "django.middleware.csp.ContentSecurityPolicyMiddleware" in prod["MIDDLEWARE"]
+
+
+def test_the_session_cookie_is_httponly_and_lax(client, moderator):
+    response = client.post(reverse("login"), {"username": "jeroen", "password": PASSWORD})
+    assert response.status_code == 302
+    cookie = response.cookies[settings.SESSION_COOKIE_NAME]
+    assert cookie["httponly"] is True and cookie["samesite"] == "Lax"
+    assert int(cookie["max-age"]) >= 2 * 60 * 60
+
+
+# --- Brute-force protection (django-axes) -----------------------------------------------------------
+
+
+def log_in(client, username, password):
+    return client.post(reverse("login"), {"username": username, "password": password})
+
+
+def test_five_wrong_passwords_lock_the_login_with_a_clear_dutch_message(moderator, staff):
+    client = Client(REMOTE_ADDR="192.0.2.10")
+    for _ in range(4):
+        response = log_in(client, "jeroen", "fout")
+        assert response.status_code == 200 and "klopt niet" in response.content.decode()
+    response = log_in(client, "jeroen", "fout")
+    assert response.status_code == 429
+    html = response.content.decode()
+    assert "te vaak een verkeerd wachtwoord" in html and "15 minuten" in html
+    assert '<html lang="nl">' in html
+    # Even the right password is refused now, and nobody is logged in.
+    response = log_in(client, "jeroen", PASSWORD)
+    assert response.status_code == 429
+    assert client.get(reverse("home")).status_code == 302
+    # The lock is for this username from this address only.
+    assert log_in(Client(REMOTE_ADDR="192.0.2.10"), "sanne", PASSWORD).status_code == 302
+    assert log_in(Client(REMOTE_ADDR="198.51.100.7"), "jeroen", PASSWORD).status_code == 302
+
+
+def test_the_lock_ends_after_the_cool_off_time(moderator):
+    from axes.models import AccessAttempt
+
+    client = Client(REMOTE_ADDR="192.0.2.11")
+    for _ in range(5):
+        log_in(client, "jeroen", "fout")
+    assert log_in(client, "jeroen", PASSWORD).status_code == 429
+    AccessAttempt.objects.update(attempt_time=timezone.now() - settings.AXES_COOLOFF_TIME - timezone.timedelta(seconds=5))
+    assert log_in(client, "jeroen", PASSWORD).status_code == 302
+
+
+def test_a_successful_login_resets_the_count(moderator):
+    client = Client(REMOTE_ADDR="192.0.2.12")
+    for _ in range(4):
+        log_in(client, "jeroen", "fout")
+    assert log_in(client, "jeroen", PASSWORD).status_code == 302
+    client.post(reverse("logout"))
+    for _ in range(4):
+        assert log_in(client, "jeroen", "fout").status_code == 200
+    assert log_in(client, "jeroen", PASSWORD).status_code == 302
+
+
+def test_the_admin_login_is_protected_too(staff):
+    client = Client(REMOTE_ADDR="192.0.2.13")
+    for _ in range(5):
+        client.post("/beheer/login/", {"username": "sanne", "password": "fout"})
+    response = client.post("/beheer/login/", {"username": "sanne", "password": PASSWORD})
+    assert response.status_code == 429
+
+
+# --- Every URL needs a login, except the public ones ------------------------------------------------
+
+PUBLIC = {"login", "logout", "healthz", "set_language", "shared", "shared_pdf",
+          "accessibility_statement", "privacy_statement"}
+EXAMPLE_VALUES = {"pk": "1", "factor_pk": "1", "participant_pk": "1", "link_pk": "1", "number": "1",
+                  "direction": "omhoog", "token": "x" * 43}
+
+
+def every_route(resolver=None, prefix=""):
+    resolver = resolver or get_resolver()
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace == "admin":
+                continue  # the admin has its own login (staff only), tested in test_accounts
+            ns = f"{pattern.namespace}:" if pattern.namespace else ""
+            for route, name in every_route(pattern, prefix + str(pattern.pattern)):
+                yield route, (ns + name) if name else name
+        elif isinstance(pattern, URLPattern):
+            yield prefix + str(pattern.pattern), pattern.name
+
+
+def example_url(route: str) -> str:
+    return "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: EXAMPLE_VALUES[m.group(1)], route)
+
+
+@pytest.mark.django_db
+def test_every_url_but_the_public_ones_requires_login():
+    client = Client()
+    checked = 0
+    for route, name in every_route():
+        if (name or "").split(":")[-1] in PUBLIC:
+            continue
+        url = example_url(route)
+        for method in ("get", "post"):
+            response = getattr(client, method)(url)
+            assert response.status_code in (302, 401), (method, url, response.status_code)
+            if response.status_code == 302:
+                assert response.url.startswith(reverse("login")), url
+            else:
+                assert "Log" in response.json()["message"]
+        checked += 1
+    assert checked >= 35
+
+
+def test_public_pages_open_without_login(client, db):
+    for name in ("login", "accessibility_statement", "privacy_statement"):
+        assert client.get(reverse(name)).status_code == 200, name
+    assert client.get(reverse("healthz")).status_code == 200
+
+
+# --- Object-level access for every view --------------------------------------------------------------
+
+
+@pytest.fixture
+def world(finished, moderator, notulist, initiative):
+    session, version, link = finished
+    participant = session.participants.first()
+    factor = session.factors.order_by("position").first()
+    action = factor.action_points.first()
+    section = session.advice.sections.first()
+    return {
+        "session": session, "initiative": initiative, "version": version, "link": link,
+        "participant": participant, "factor": factor, "action": action, "section": section,
+    }
+
+
+# name: (method, url kwargs from the world, POST data, who gets 403 (wrong role) or None).
+# Every URL name of the sessions and reports apps must be here (see the test below).
+OBJECT_VIEWS = {
+    "sessions:initiative": ("get", lambda w: [w["initiative"].pk], {}, None),
+    "sessions:detail": ("get", lambda w: [w["session"].pk], {}, None),
+    "sessions:edit": ("get", lambda w: [w["session"].pk], {}, "notulist"),
+    "sessions:choose_factors": ("post", lambda w: [w["session"].pk], {"factors": ["1"]}, None),
+    "sessions:move_factor": ("post", lambda w: [w["session"].pk, w["factor"].pk, "omlaag"], {}, None),
+    "sessions:add_participant": ("post", lambda w: [w["session"].pk], {"name": "X", "role": "representant"}, None),
+    "sessions:remove_participant": ("post", lambda w: [w["session"].pk, w["participant"].pk], {}, None),
+    "sessions:start": ("post", lambda w: [w["session"].pk], {}, None),
+    "sessions:cockpit": ("get", lambda w: [w["session"].pk], {}, None),
+    "sessions:notulist": ("get", lambda w: [w["session"].pk], {}, None),
+    "sessions:wrap_up": ("get", lambda w: [w["session"].pk], {}, None),
+    "sessions:close": ("post", lambda w: [w["session"].pk], {}, "notulist"),
+    "sessions:reopen": ("post", lambda w: [w["session"].pk], {}, "notulist"),
+    "sessions:save": ("post", lambda w: [w["session"].pk],
+                      lambda w: {"field": f"factor:{w['factor'].pk}:minutes", "value": "x", "version": "0"}, None),
+    "sessions:sync": ("get", lambda w: [w["session"].pk], {}, None),
+    "sessions:history": ("get", lambda w: [w["session"].pk], {}, "moderator"),
+    "audit_log": ("get", lambda w: [w["session"].pk], {}, "moderator"),
+    "reports:advice": ("get", lambda w: [w["session"].pk], {}, None),
+    "reports:advice_save": ("post", lambda w: [w["session"].pk],
+                            lambda w: {"field": f"section:{w['section'].pk}:text", "value": "x", "version": "0"}, None),
+    "reports:advice_sync": ("get", lambda w: [w["session"].pk], {}, None),
+    "reports:advice_preview": ("get", lambda w: [w["session"].pk], {}, None),
+    "reports:advice_preview_pdf": ("get", lambda w: [w["session"].pk], {}, None),
+    "reports:advice_finalize": ("post", lambda w: [w["session"].pk], {}, None),
+    "reports:advice_version_pdf": ("get", lambda w: [w["session"].pk, w["version"].number], {}, None),
+    "reports:share_create": ("post", lambda w: [w["session"].pk, w["version"].number], {}, "notulist"),
+    "reports:share_revoke": ("post", lambda w: [w["session"].pk, w["link"].pk], {}, "notulist"),
+    "reports:action_status": ("post", lambda w: [w["action"].pk], {"status": "gedaan"}, None),
+    "reports:initiative_overview": ("get", lambda w: [w["initiative"].pk], {}, "moderator"),
+}
+# Pages without an object: who may open them is a matter of role only.
+ROLE_VIEWS = {
+    "sessions:list": ("get", None),
+    "sessions:plan": ("get", "notulist"),
+    "sessions:initiative_create": ("get", "notulist"),
+    "reports:sessions_overview": ("get", "moderator"),
+    "reports:sessions_export": ("get", "moderator"),
+    "reports:initiatives_overview": ("get", "moderator"),
+    "reports:initiatives_export": ("get", "moderator"),
+    "reports:initiatives_import": ("get", "moderator"),
+    "reports:factors_overview": ("get", "moderator"),
+}
+TOKEN_VIEWS = {"reports:shared", "reports:shared_pdf"}
+
+
+def test_the_access_tables_cover_every_url_of_sessions_and_reports():
+    names = {name for _route, name in every_route()
+             if name and (name.startswith(("sessions:", "reports:")) or name == "audit_log")}
+    missing = names - set(OBJECT_VIEWS) - set(ROLE_VIEWS) - TOKEN_VIEWS
+    assert not missing, f"add these views to the access tests: {sorted(missing)}"
+
+
+def snapshot(session):
+    session.refresh_from_db()
+    return (
+        session.status, session.revision, FieldRevision.objects.count(), AdviceVersion.objects.count(),
+        ShareLink.objects.filter(revoked_at__isnull=True).count(), Participant.objects.count(),
+        list(ActionPoint.objects.order_by("pk").values_list("status", flat=True)),
+        AuditEvent.objects.filter(user__username="pieter").count(),
+    )
+
+
+def request_view(client, name, spec, world):
+    method, args, data, _ = spec
+    url = reverse(name, args=args(world))
+    data = data(world) if callable(data) else data
+    return getattr(client, method)(url, data, HTTP_ACCEPT="application/json" if "save" in name else "*/*")
+
+
+def test_an_outsider_gets_404_on_every_object_and_changes_nothing(world, outsider):
+    client = client_for(Client, outsider)
+    before = snapshot(world["session"])
+    for name, spec in OBJECT_VIEWS.items():
+        if name == "reports:initiative_overview":
+            continue  # staff only: an outsider is refused by role (403), tested below
+        response = request_view(client, name, spec, world)
+        assert response.status_code == 404, (name, response.status_code)
+    assert snapshot(world["session"]) == before
+
+
+def test_the_wrong_role_gets_403_and_changes_nothing(world, request):
+    before = snapshot(world["session"])
+    checked = 0
+    for name, spec in OBJECT_VIEWS.items():
+        if spec[3] is None:
+            continue
+        client = client_for(Client, request.getfixturevalue(spec[3]))
+        response = request_view(client, name, spec, world)
+        assert response.status_code == 403, (name, spec[3], response.status_code)
+        checked += 1
+    for name, (method, role) in ROLE_VIEWS.items():
+        if role is None:
+            continue
+        client = client_for(Client, request.getfixturevalue(role))
+        response = getattr(client, method)(reverse(name))
+        assert response.status_code == 403, (name, role, response.status_code)
+        checked += 1
+    assert checked >= 16
+    assert snapshot(world["session"]) == before
+
+
+def test_the_right_people_do_get_in(world, moderator, notulist, staff):
+    """The other side of the tables above: the 403s and 404s are about who asks, not broken URLs."""
+    for name in ("sessions:edit", "sessions:history", "audit_log", "reports:share_create",
+                 "reports:initiative_overview"):
+        spec = OBJECT_VIEWS[name]
+        response = request_view(client_for(Client, staff), name, spec, world)
+        assert response.status_code in (200, 302), (name, response.status_code)
+    for name in ("sessions:detail", "sessions:cockpit", "reports:advice", "reports:advice_version_pdf"):
+        for user in (moderator, notulist):
+            response = request_view(client_for(Client, user), name, OBJECT_VIEWS[name], world)
+            assert response.status_code == 200, (name, user, response.status_code)
+
+
+def test_a_closed_session_stays_closed_for_its_notulist(world, notulist):
+    client = client_for(Client, notulist)
+    assert client.post(reverse("sessions:reopen", args=[world["session"].pk])).status_code == 403
+    assert ScanSession.objects.get(pk=world["session"].pk).status == Status.AFGEROND
