@@ -52,182 +52,177 @@ def sessions_in_every_state(initiative, moderator, notulist):
     return planned, running, closed, link
 
 
-def new_page(browser):
-    context = browser.new_context(locale="nl-NL", viewport={"width": 1366, "height": 900})
-    return context, context.new_page()
+@pytest.fixture
+def four_browsers(browser):
+    """An anonymous reader, staff, moderator and notulist, each in their own browser context; a
+    tuple of pages, so a failure leaves a screenshot of each (tests/browser/conftest.py)."""
+    contexts = [browser.new_context(locale="nl-NL", viewport={"width": 1366, "height": 900})
+                for _ in range(4)]
+    yield tuple(context.new_page() for context in contexts)
+    for context in contexts:
+        context.close()
 
 
-def test_axe_finds_nothing_on_any_page_of_a_session(browser, live_server, sessions_in_every_state, staff):
+def test_axe_finds_nothing_on_any_page_of_a_session(four_browsers, live_server, sessions_in_every_state, staff):
     planned, running, closed, link = sessions_in_every_state
+    anonymous, office, mod, notu = four_browsers
     base = live_server.url
     found = []
-    contexts = []
 
     def check(page, url=None, *, wait_for=None):
         if url:
             page.goto(base + url)
+            expect(page).to_have_url(base + url)
         if wait_for:
             expect(page.locator(wait_for).first).to_be_visible()
         found.extend(axe_violations(page))
 
-    try:
-        context, anonymous = new_page(browser)
-        contexts.append(context)
-        check(anonymous, "/inloggen/")
-        anonymous.get_by_role("button", name="Inloggen").click()  # empty form: the error state
-        check(anonymous, wait_for=".error-summary")
-        check(anonymous, f"/deel/{link.token}/")
-        check(anonymous, "/deel/" + "x" * 43 + "/")
-        check(anonymous, "/bestaat-niet/")
-        check(anonymous, "/privacyverklaring/")
-        check(anonymous, "/toegankelijkheidsverklaring/")
+    check(anonymous, "/inloggen/")
+    anonymous.get_by_role("button", name="Inloggen").click()  # empty form: the error state
+    check(anonymous, wait_for=".error-summary")
+    check(anonymous, f"/deel/{link.token}/")
+    check(anonymous, "/deel/" + "x" * 43 + "/")
+    check(anonymous, "/bestaat-niet/")
+    check(anonymous, "/privacyverklaring/")
+    check(anonymous, "/toegankelijkheidsverklaring/")
 
-        context, office = new_page(browser)
-        contexts.append(context)
-        log_in(office, live_server, "sanne")
-        check(office, "/")
-        check(office, "/sessies/nieuw/")
-        office.get_by_role("button", name="Sessie plannen").click()  # empty form: the errors
-        check(office, wait_for=".error")
-        check(office, f"/sessies/{planned.pk}/")
-        check(office, f"/sessies/{closed.pk}/geschiedenis/")
-        check(office, f"/sessies/{closed.pk}/logboek/")
+    log_in(office, live_server, "sanne")
+    check(office, "/")
+    check(office, "/sessies/nieuw/")
+    office.get_by_role("button", name="Sessie plannen").click()  # empty form: the errors
+    check(office, wait_for=".error")
+    check(office, f"/sessies/{planned.pk}/")
+    check(office, f"/sessies/{closed.pk}/geschiedenis/")
+    check(office, f"/sessies/{closed.pk}/logboek/")
 
-        context, mod = new_page(browser)
-        contexts.append(context)
-        log_in(mod, live_server, "jeroen")
-        check(mod, "/")
-        check(mod, f"/sessies/{planned.pk}/cockpit/")
-        check(mod, f"/sessies/{running.pk}/cockpit/")
-        mod.get_by_label("Hier staan we nu: Gevorderd").check()
-        mod.locator("summary", has_text="Notulen bij deze succesfactor").click()
-        all_saved(mod)
-        check(mod, wait_for='[data-state="saved"]')  # the save status filled in, details open
-        check(mod, f"/sessies/{running.pk}/totaaloverzicht/")
-        check(mod, f"/sessies/{closed.pk}/totaaloverzicht/")
-        check(mod, f"/sessies/{closed.pk}/cockpit/")
-        check(mod, f"/sessies/{closed.pk}/advies/")
+    log_in(mod, live_server, "jeroen")
+    check(mod, "/")
+    check(mod, f"/sessies/{planned.pk}/cockpit/")
+    check(mod, f"/sessies/{running.pk}/cockpit/")
+    mod.get_by_label("Hier staan we nu: Gevorderd").check()
+    mod.locator("summary", has_text="Notulen bij deze succesfactor").click()
+    all_saved(mod)
+    check(mod, wait_for='[data-state="saved"]')  # the save status filled in, details open
+    check(mod, f"/sessies/{running.pk}/totaaloverzicht/")
+    check(mod, f"/sessies/{closed.pk}/totaaloverzicht/")
+    check(mod, f"/sessies/{closed.pk}/cockpit/")
+    check(mod, f"/sessies/{closed.pk}/advies/")
 
-        context, notu = new_page(browser)
-        contexts.append(context)
-        log_in(notu, live_server, "fatima")
-        first = running.factors.order_by("position").first()
-        key = f"session:{running.pk}:general_minutes"
-        check(notu, f"/sessies/{running.pk}/notulist/?factor={first.pk}")
-        # A draft based on an older version than the stored text: the conflict panel opens.
-        SessionFactor.objects.filter(pk=first.pk).update(minutes="Opgeslagen door de moderator", minutes_version=3)
-        notu.evaluate(
-            "([k, v]) => localStorage.setItem(k, JSON.stringify({value: v, version: 1, ts: Date.now()}))",
-            [f"actiescan:draft:{running.pk}:factor:{first.pk}:minutes", "Mijn tekst"])
-        notu.reload()
-        check(notu, wait_for=".conflict-panel")
-        # Offline: the connection banner.
-        context.set_offline(True)
-        notu.locator(f'[data-field="{key}"]').fill("Tijdens de storing")
-        notu.locator(f'[data-field="{key}"]').blur()
-        check(notu, wait_for="#connection-banner")
-        context.set_offline(False)
-        check(notu, f"/sessies/{closed.pk}/advies/")
-        check(notu, f"/sessies/{closed.pk}/advies/voorbeeld/")
-    finally:
-        for context in contexts:
-            context.close()
+    log_in(notu, live_server, "fatima")
+    first = running.factors.order_by("position").first()
+    key = f"session:{running.pk}:general_minutes"
+    check(notu, f"/sessies/{running.pk}/notulist/?factor={first.pk}")
+    # A draft based on an older version than the stored text: the conflict panel opens.
+    SessionFactor.objects.filter(pk=first.pk).update(minutes="Opgeslagen door de moderator", minutes_version=3)
+    notu.evaluate(
+        "([k, v]) => localStorage.setItem(k, JSON.stringify({value: v, version: 1, ts: Date.now()}))",
+        [f"actiescan:draft:{running.pk}:factor:{first.pk}:minutes", "Mijn tekst"])
+    notu.reload()
+    check(notu, wait_for=".conflict-panel")
+    notu.get_by_role("button", name="Mijn tekst houden").click()
+    all_saved(notu)
+    # Offline: the connection banner.
+    notu.context.set_offline(True)
+    notu.locator(f'[data-field="{key}"]').fill("Tijdens de storing")
+    notu.locator(f'[data-field="{key}"]').blur()
+    check(notu, wait_for="#connection-banner")
+    notu.context.set_offline(False)
+    notu.evaluate("window.dispatchEvent(new Event('online'))")
+    all_saved(notu)
+    check(notu, f"/sessies/{closed.pk}/advies/")
+    check(notu, f"/sessies/{closed.pk}/advies/voorbeeld/")
     assert not found, "\n".join(found)
 
 
-def test_the_cockpit_works_with_the_keyboard_alone(browser, live_server, sessions_in_every_state):
+def test_the_cockpit_works_with_the_keyboard_alone(page, live_server, sessions_in_every_state):
     _, running, _, _ = sessions_in_every_state
     first = running.factors.order_by("position").first()
-    context, page = new_page(browser)
-    try:
-        log_in(page, live_server, "jeroen")
-        page.goto(f"{live_server.url}/sessies/{running.pk}/cockpit/?factor={first.pk}")
-        expect(page.locator("#factor-title")).to_have_text(first.title)
+    log_in(page, live_server, "jeroen")
+    page.goto(f"{live_server.url}/sessies/{running.pk}/cockpit/?factor={first.pk}")
+    expect(page.locator("#factor-title")).to_have_text(first.title)
 
-        # Every visible control, once per radio group (arrow keys move within a group).
-        controls = page.evaluate("""() => {
-            const seen = new Set(), ids = [];
-            const all = document.querySelectorAll(
-              'a[href], button, input, textarea, select, summary, [tabindex]:not([tabindex="-1"])');
-            all.forEach((el, n) => {
-              // Visible, enabled controls (closed <details> hide their content).
-              if (el.disabled || !el.checkVisibility({visibilityProperty: true})) return;
-              if (el.type === 'radio') { if (seen.has(el.name)) return; seen.add(el.name); }
-              el.dataset.kbd = String(n);
-              ids.push(String(n));
-            });
-            return ids;
+    # Every visible control, once per radio group (arrow keys move within a group).
+    controls = page.evaluate("""() => {
+        const seen = new Set(), ids = [];
+        const all = document.querySelectorAll(
+          'a[href], button, input, textarea, select, summary, [tabindex]:not([tabindex="-1"])');
+        all.forEach((el, n) => {
+          // Visible, enabled controls (closed <details> hide their content).
+          if (el.disabled || !el.checkVisibility({visibilityProperty: true})) return;
+          if (el.type === 'radio') { if (seen.has(el.name)) return; seen.add(el.name); }
+          el.dataset.kbd = String(n);
+          ids.push(String(n));
+        });
+        return ids;
+    }""")
+    assert len(controls) > 20
+
+    reached, unfocusable_ring = [], []
+    page.locator("body").focus()
+    for _ in range(len(controls) + 40):
+        page.keyboard.press("Tab")
+        info = page.evaluate("""() => {
+            const el = document.activeElement;
+            if (!el || el === document.body) return null;
+            const ringed = [el, el.closest('.choice, .check-row, .factor-option, .switch')]
+              .filter(Boolean).some(x => {
+                const s = getComputedStyle(x);
+                return (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2)
+                  || (s.boxShadow && s.boxShadow !== 'none');
+              });
+            return {id: el.dataset.kbd || '', ringed: ringed, what: el.outerHTML.slice(0, 120),
+                    visible: el.matches(':focus-visible')};
         }""")
-        assert len(controls) > 20
+        if info is None:
+            continue
+        if info["id"]:
+            reached.append(info["id"])
+        if not (info["ringed"] and info["visible"]):
+            unfocusable_ring.append(info["what"])
+        if len(set(reached) & set(controls)) == len(controls):
+            break
+    missing = set(controls) - set(reached)
+    assert not missing, page.evaluate(
+        "ids => ids.map(i => document.querySelector(`[data-kbd='${i}']`).outerHTML.slice(0, 120))",
+        sorted(missing))
+    assert not unfocusable_ring, unfocusable_ring
 
-        reached, unfocusable_ring = [], []
-        page.locator("body").focus()
-        for _ in range(len(controls) + 40):
-            page.keyboard.press("Tab")
-            info = page.evaluate("""() => {
-                const el = document.activeElement;
-                if (!el || el === document.body) return null;
-                const ringed = [el, el.closest('.choice, .check-row, .factor-option, .switch')]
-                  .filter(Boolean).some(x => {
-                    const s = getComputedStyle(x);
-                    return (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2)
-                      || (s.boxShadow && s.boxShadow !== 'none');
-                  });
-                return {id: el.dataset.kbd || '', ringed: ringed, what: el.outerHTML.slice(0, 120),
-                        visible: el.matches(':focus-visible')};
-            }""")
-            if info is None:
-                continue
-            if info["id"]:
-                reached.append(info["id"])
-            if not (info["ringed"] and info["visible"]):
-                unfocusable_ring.append(info["what"])
-            if len(set(reached) & set(controls)) == len(controls):
-                break
-        missing = set(controls) - set(reached)
-        assert not missing, page.evaluate(
-            "ids => ids.map(i => document.querySelector(`[data-kbd='${i}']`).outerHTML.slice(0, 120))",
-            sorted(missing))
-        assert not unfocusable_ring, unfocusable_ring
+    # Operate a level radio, a sub-question checkbox and a text field with the keyboard.
+    current = page.get_by_label("Hier staan we nu: Startend")
+    current.focus()
+    page.keyboard.press("Space")
+    page.keyboard.press("ArrowRight")  # to the next card's "Hier staan we nu"
+    expect(page.get_by_label("Hier staan we nu: Gevorderd")).to_be_checked()
+    box = page.locator(f'[data-field="factor:{first.pk}:discussed"]').first
+    box.focus()
+    page.keyboard.press("Space")
+    expect(box).to_be_checked()
+    rationale = page.locator(f'[data-field="factor:{first.pk}:rationale"]')
+    rationale.focus()
+    page.keyboard.type("Met het toetsenbord getypt.")
+    page.keyboard.press("Tab")
+    all_saved(page)
 
-        # Operate a level radio, a sub-question checkbox and a text field with the keyboard.
-        current = page.get_by_label("Hier staan we nu: Startend")
-        current.focus()
-        page.keyboard.press("Space")
-        page.keyboard.press("ArrowRight")  # to the next card's "Hier staan we nu"
-        expect(page.get_by_label("Hier staan we nu: Gevorderd")).to_be_checked()
-        box = page.locator(f'[data-field="factor:{first.pk}:discussed"]').first
-        box.focus()
-        page.keyboard.press("Space")
-        expect(box).to_be_checked()
-        rationale = page.locator(f'[data-field="factor:{first.pk}:rationale"]')
-        rationale.focus()
-        page.keyboard.type("Met het toetsenbord getypt.")
-        page.keyboard.press("Tab")
-        all_saved(page)
+    # The save status is announced: a live region that now says it was saved.
+    status = page.locator(f'[data-status-for="factor:{first.pk}:rationale"]')
+    expect(status).to_have_attribute("role", "status")
+    expect(status).to_have_attribute("aria-live", "polite")
+    expect(status).to_contain_text("Opgeslagen")
+    level_status = page.locator(f'[data-status-for="factor:{first.pk}:current_level"]')
+    expect(level_status).to_have_attribute("aria-live", "polite")
+    expect(level_status).to_contain_text("Opgeslagen")
+    first.refresh_from_db()
+    assert first.current_level == "gevorderd"
+    assert first.discussed == [0]
+    assert first.rationale == "Met het toetsenbord getypt."
 
-        # The save status is announced: a live region that now says it was saved.
-        status = page.locator(f'[data-status-for="factor:{first.pk}:rationale"]')
-        expect(status).to_have_attribute("role", "status")
-        expect(status).to_have_attribute("aria-live", "polite")
-        expect(status).to_contain_text("Opgeslagen")
-        level_status = page.locator(f'[data-status-for="factor:{first.pk}:current_level"]')
-        expect(level_status).to_have_attribute("aria-live", "polite")
-        expect(level_status).to_contain_text("Opgeslagen")
-        first.refresh_from_db()
-        assert first.current_level == "gevorderd"
-        assert first.discussed == [0]
-        assert first.rationale == "Met het toetsenbord getypt."
-
-        # The skip link is the first stop and takes the focus to the content.
-        page.goto(f"{live_server.url}/sessies/{running.pk}/cockpit/?factor={first.pk}")
-        page.locator("body").focus()
-        page.keyboard.press("Tab")
-        expect(page.locator(":focus")).to_have_text("Naar de inhoud")
-        page.keyboard.press("Enter")
-        assert page.evaluate("() => document.activeElement.id") == "main"
-    finally:
-        context.close()
+    # The skip link is the first stop and takes the focus to the content.
+    page.goto(f"{live_server.url}/sessies/{running.pk}/cockpit/?factor={first.pk}")
+    page.locator("body").focus()
+    page.keyboard.press("Tab")
+    expect(page.locator(":focus")).to_have_text("Naar de inhoud")
+    page.keyboard.press("Enter")
+    assert page.evaluate("() => document.activeElement.id") == "main"
 
 
 def test_the_checker_itself_finds_problems(page):
