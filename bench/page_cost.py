@@ -52,7 +52,7 @@ def build():
     initiative = Initiative.objects.create(name="Paginakosten-initiatief")
     ids = list(SuccessFactor.objects.values_list("pk", flat=True))
     sessions = []
-    for n in range(30):  # a staff overview with a full page of sessions
+    for _ in range(30):  # a staff overview with a full page of sessions
         session = ScanSession.objects.create(
             initiative=initiative, starts_at=timezone.now(), moderator=moderator, notulist=notulist
         )

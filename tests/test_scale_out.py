@@ -70,9 +70,10 @@ def two_servers(tmp_path):
                 try:
                     urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
                     break
-                except OSError:  # refused, reset or timed out while gunicorn boots
+                except OSError as error:  # refused, reset or timed out while gunicorn boots
                     if time.time() > deadline:
-                        raise AssertionError(Path(tmp_path / f"gunicorn-{port}.log").read_text()[-2000:])
+                        log_text = Path(tmp_path / f"gunicorn-{port}.log").read_text()[-2000:]
+                        raise AssertionError(log_text) from error
                     time.sleep(0.2)
         yield ports
     finally:
