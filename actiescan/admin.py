@@ -29,14 +29,14 @@ class NoDeleteMixin:
 class SubQuestionInline(NoDeleteMixin, admin.TabularInline):
     model = SubQuestion
     extra = 0
-    fields = ["order", "text", "is_active"]
+    fields = ["order", "text", "text_en", "is_active"]
 
 
 class LevelDescriptorInline(NoDeleteMixin, admin.TabularInline):
     model = LevelDescriptor
     extra = 0
     max_num = 3
-    fields = ["level", "text"]
+    fields = ["level", "text", "text_en"]
 
 
 @admin.register(SuccessFactor)
@@ -49,6 +49,16 @@ class SuccessFactorAdmin(NoDeleteMixin, admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["title", "code", "order", "is_active"]}),
         (_("Inhoud"), {"fields": ["definition", "main_question"]}),
+        (
+            _("Engelse teksten (niet verplicht)"),
+            {
+                "fields": ["title_en", "definition_en", "main_question_en"],
+                "description": _(
+                    "Alleen nodig voor sessies in het Engels. Leeg laten betekent: de "
+                    "Nederlandse tekst tonen."
+                ),
+            },
+        ),
         (_("Geschiedenis"), {"fields": ["history_link"]}),
     ]
     inlines = [SubQuestionInline, LevelDescriptorInline]

@@ -29,6 +29,10 @@ class SuccessFactor(models.Model):
         default=True,
         help_text=_("Zet uit in plaats van verwijderen: oude sessies blijven hem dan tonen."),
     )
+    # Optional English texts, shown when the interface is English; empty means: the Dutch text.
+    title_en = models.CharField(_("titel (Engels)"), max_length=120, blank=True)
+    definition_en = models.TextField(_("omschrijving (Engels)"), blank=True)
+    main_question_en = models.TextField(_("hoofdvraag (Engels)"), blank=True)
 
     objects = SuccessFactorQuerySet.as_manager()
 
@@ -42,16 +46,36 @@ class SuccessFactor(models.Model):
 
     def snapshot(self) -> dict:
         """The texts a session keeps of this factor. Expects sub_questions and descriptors to be
-        prefetched when called in a loop."""
-        descriptors = {d.level: d.text for d in self.descriptors.all()}
-        return {
+        prefetched when called in a loop.
+
+        When any English text is filled in, the snapshot also holds them under "en" (same
+        shape; an empty text there means: use the Dutch one). The sub-question lists of both
+        languages have the same length and order, so discussed indexes fit both."""
+        descriptors = list(self.descriptors.all())
+        questions = [q for q in self.sub_questions.all() if q.is_active]
+        snapshot = {
             "code": self.code,
             "title": self.title,
             "definition": self.definition,
             "main_question": self.main_question,
-            "sub_questions": [q.text for q in self.sub_questions.all() if q.is_active],
-            "levels": {level: descriptors.get(level, "") for level in Level.values},
+            "sub_questions": [q.text for q in questions],
+            "levels": {level: "" for level in Level.values}
+            | {d.level: d.text for d in descriptors if d.level in Level.values},
         }
+        english = {
+            "title": self.title_en,
+            "definition": self.definition_en,
+            "main_question": self.main_question_en,
+            "sub_questions": [q.text_en for q in questions],
+            "levels": {level: "" for level in Level.values}
+            | {d.level: d.text_en for d in descriptors if d.level in Level.values},
+        }
+        if (
+            english["title"] or english["definition"] or english["main_question"]
+            or any(english["sub_questions"]) or any(english["levels"].values())
+        ):
+            snapshot["en"] = english
+        return snapshot
 
 
 class SubQuestion(models.Model):
@@ -61,6 +85,7 @@ class SubQuestion(models.Model):
     )
     order = models.PositiveSmallIntegerField(_("volgorde"), default=0)
     text = models.TextField(_("tekst"))
+    text_en = models.TextField(_("tekst (Engels)"), blank=True)
     is_active = models.BooleanField(_("actief"), default=True)
 
     class Meta:
@@ -82,6 +107,7 @@ class LevelDescriptor(models.Model):
     )
     level = models.CharField(_("niveau"), max_length=20, choices=Level.choices)
     text = models.TextField(_("beschrijving"))
+    text_en = models.TextField(_("beschrijving (Engels)"), blank=True)
 
     class Meta:
         ordering = ["factor__order", "level"]
@@ -107,9 +133,12 @@ class CatalogueChange(models.Model):
 
     # The fields whose every change is kept, per kind.
     TRACKED_FIELDS = {
-        Kind.FACTOR: ("title", "definition", "main_question", "order", "is_active"),
-        Kind.SUB_QUESTION: ("text", "order", "is_active"),
-        Kind.DESCRIPTOR: ("level", "text"),
+        Kind.FACTOR: (
+            "title", "definition", "main_question", "order", "is_active",
+            "title_en", "definition_en", "main_question_en",
+        ),
+        Kind.SUB_QUESTION: ("text", "order", "is_active", "text_en"),
+        Kind.DESCRIPTOR: ("level", "text", "text_en"),
     }
 
     kind = models.CharField(_("soort"), max_length=20, choices=Kind.choices)

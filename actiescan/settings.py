@@ -6,6 +6,7 @@ DEBUG=0, SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL (see README, "Productie").
 """
 
 import os
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -133,6 +134,15 @@ def database_from_env() -> dict:
 
 
 DATABASES = {"default": database_from_env()}
+# The test database of SQLite lives in a file, not in memory: the browser tests' live server
+# answers in several threads, which with an in-memory database all share one connection and
+# collide ("database table is locked"); with a file each thread has its own connection, WAL and
+# busy timeout, as in production. One file per test process, removed afterwards.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.environ.get("SQLITE_TEST_PATH")
+        or str(Path(tempfile.gettempdir()) / f"actiescan-test-{os.getpid()}.sqlite3")
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -154,6 +164,12 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_COOLOFF_TIME = timedelta(minutes=envint("AXES_COOLOFF_MINUTES", 15))
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "actiescan.views.login_locked_out"
+# Behind a TLS proxy every request comes from the proxy's address; with TRUSTED_PROXY_COUNT=1
+# the client's own address is taken from X-Forwarded-For (set by that one proxy), so a lockout
+# hits the guesser and not everyone behind the proxy.
+if envint("TRUSTED_PROXY_COUNT", 0):
+    AXES_IPWARE_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0)
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
 # Failed attempts are what counts; a log of every successful login is not needed (AVG).
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False

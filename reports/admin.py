@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from actiescan.admin import DeletedOnlyWithParentMixin
+
 from .models import Advice, AdviceVersion, AuditEvent, ShareLink, ShareLinkAccess
 
 
@@ -43,9 +45,9 @@ class ShareLinkAccessAdmin(ReadOnlyAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdmin):
+class AuditEventAdmin(DeletedOnlyWithParentMixin, ReadOnlyAdmin):
     """The audit log: who viewed or changed minutes and advice. Read-only, never deleted by hand
-    (rows go with their session)."""
+    (rows go with their session or initiative)."""
 
     list_display = ["at", "user", "action", "session", "detail"]
     list_select_related = ["user", "session__initiative"]
@@ -53,11 +55,3 @@ class AuditEventAdmin(ReadOnlyAdmin):
     search_fields = ["session__initiative__name", "user__username", "user__first_name", "user__last_name"]
     date_hierarchy = "at"
     exclude = ["bucket"]
-
-    def has_delete_permission(self, request, obj=None):
-        # Never deleted on its own pages; the rows go along when their session or initiative is
-        # deleted (the admin asks every related model's admin while collecting what to delete).
-        match = getattr(request, "resolver_match", None)
-        if match and (match.url_name or "").startswith("reports_auditevent_"):
-            return False
-        return super().has_delete_permission(request, obj)

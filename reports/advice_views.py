@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from actiescan import audit
 from actiescan.roles import is_ser_staff
-from sessions.fields import FieldError
+from sessions.fields import FieldError, whole_number
 from sessions.models import FieldRevision, ScanSession
 from sessions.services import Conflict, FieldNotFound, display_name, factors_with_actions
 from sessions.views import get_session, json_error, json_login_required, saved_payload
@@ -103,8 +103,6 @@ def save(request, pk):
         )
     except FieldError as error:
         return json_error("invalid", str(error), 400)
-    except ValueError:  # e.g. "²" passes isdigit() in sessions.fields but not int()
-        return json_error("invalid", _("Ongeldige invoer: gebruik alleen gewone cijfers."), 400)
     except FieldNotFound:
         return json_error("not_found", _("Dit veld bestaat niet (meer) in dit advies."), 404)
     except Conflict as conflict:
@@ -125,7 +123,7 @@ def sync(request, pk):
     if advice is None:
         return json_error("not_found", _("Dit advies bestaat niet of u heeft er geen toegang toe."), 404)
     raw = request.GET.get("since", "")
-    since = int(raw) if raw.isascii() and raw.isdigit() else -1
+    since = whole_number(raw, -1)
     if since == advice.revision:
         return HttpResponse(status=204)
     history = (
@@ -212,7 +210,8 @@ def create_share_link(request, pk, number):
     if not version.pdf:  # wiped after the retention period: nothing left to share
         raise Http404
     raw_days = request.POST.get("days", "")
-    days = int(raw_days) if raw_days.isascii() and raw_days.isdigit() and 1 <= int(raw_days) <= 365 else None
+    days = whole_number(raw_days)
+    days = days if days is not None and 1 <= days <= 365 else None
     if raw_days and days is None:
         messages.error(request, _("Kies een geldigheid tussen 1 en 365 dagen."))
         return redirect(f"{reverse('reports:advice', args=[pk])}#versies")

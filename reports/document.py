@@ -33,7 +33,7 @@ def advice_content(advice, *, number=None, finalized_at=None, finalized_by=None)
         "number": number,
         "finalized_at": finalized_at.isoformat() if finalized_at else None,
         "finalized_by": display_name(finalized_by) if finalized_by else "",
-        "language": translation.get_language() or "nl",
+        "language": session.language or "nl",
         "initiative": {
             "name": session.initiative.name,
             "organisations": session.initiative.organisations,

@@ -1,5 +1,5 @@
-"""Exports for staff: sessions, scores (one row per session × factor), action points and
-initiatives, as XLSX, CSV and JSON.
+"""Exports for staff: sessions, scores (one row per session × factor), action points,
+reflections (of workshop tables and events) and initiatives, as XLSX, CSV and JSON.
 
 The columns are defined once, as django-import-export Resources with Dutch headers. The admin
 uses them through ExportMixin and the Format classes below; the export buttons of the staff
@@ -22,8 +22,9 @@ import json
 import tempfile
 from datetime import date, datetime
 
-from django.db.models import Count
+from django.db.models import Count, F, Q
 from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Coalesce
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -31,7 +32,14 @@ from import_export import resources
 from import_export.fields import Field
 from import_export.formats import base_formats
 
-from sessions.models import ActionPoint, ScanSession, SessionFactor
+from sessions.models import (
+    ActionPoint,
+    Event,
+    Reflection,
+    ReflectionQuestion,
+    ScanSession,
+    SessionFactor,
+)
 
 CSV_DELIMITER = ";"
 BOM = "\ufeff"
@@ -366,6 +374,87 @@ class ActionPointResource(SessionColumns, ExportResource):
         return local(obj.status_updated_at)
 
 
+class ReflectionResource(ExportResource):
+    """One row per reflection (seed 000): of a table (session) or of a whole event, with the
+    three questions verbatim as column headers."""
+
+    kind = Field(column_name=_("Soort"))
+    event = Field(column_name=_("Bijeenkomst"))
+    event_date = Field(column_name=_("Datum bijeenkomst"))
+    session_id = Field(column_name=_("Sessie-ID"))
+    table = Field(column_name=_("Tafel"))
+    initiative_code = Field(column_name=_("Code initiatief"))
+    initiative = Field(column_name=_("LLO-initiatief"))
+    is_case = Field(column_name=_("Casus"))
+    insights = Field(column_name=ReflectionQuestion.INSIGHTS.label)
+    levels = Field(column_name=ReflectionQuestion.LEVELS.label)
+    possibilities = Field(column_name=ReflectionQuestion.POSSIBILITIES.label)
+    updated_at = Field(column_name=_("Bijgewerkt op"))
+    updated_by = Field(column_name=_("Bijgewerkt door"))
+
+    class Meta:
+        name = _("Reflecties")
+
+    def prepare(self, queryset):
+        return (
+            queryset.select_related("event", "session__initiative", "session__event", "updated_by")
+            .defer("session__general_minutes", "session__wrap_up_notes",
+                   "session__choice_rationale", "session__initiative__description",
+                   "session__event__description", "event__description")
+            .order_by(
+                Coalesce("event__starts_at", "session__event__starts_at", "session__starts_at"),
+                Coalesce("event_id", "session__event_id"),
+                F("session_id").asc(nulls_first=True),
+                "pk",
+            )
+        )
+
+    @staticmethod
+    def event_of(obj):
+        return obj.event or (obj.session.event if obj.session else None)
+
+    def dehydrate_kind(self, obj):
+        return str(_("bijeenkomst")) if obj.event_id else str(_("tafel / sessie"))
+
+    def dehydrate_event(self, obj):
+        event = self.event_of(obj)
+        return event.name if event else ""
+
+    def dehydrate_event_date(self, obj):
+        event = self.event_of(obj)
+        return local(event.starts_at) if event else None
+
+    def dehydrate_session_id(self, obj):
+        return obj.session_id
+
+    def dehydrate_table(self, obj):
+        return obj.session.location if obj.session else ""
+
+    def dehydrate_initiative_code(self, obj):
+        return obj.session.initiative.code if obj.session else ""
+
+    def dehydrate_initiative(self, obj):
+        return obj.session.initiative.name if obj.session else ""
+
+    def dehydrate_is_case(self, obj):
+        return obj.session.initiative.is_case if obj.session else None
+
+    def dehydrate_insights(self, obj):
+        return obj.insights
+
+    def dehydrate_levels(self, obj):
+        return obj.levels
+
+    def dehydrate_possibilities(self, obj):
+        return obj.possibilities
+
+    def dehydrate_updated_at(self, obj):
+        return local(obj.updated_at)
+
+    def dehydrate_updated_by(self, obj):
+        return person(obj.updated_by)
+
+
 # --- Writers ----------------------------------------------------------------------------------
 
 def csv_text(value) -> str:
@@ -493,6 +582,7 @@ EXPORT_KINDS = {
     "sessies": (_("Sessies"), SessionResource, SessionWithMinutesResource),
     "scores": (_("Scores"), ScoreResource, ScoreWithMinutesResource),
     "actiepunten": (_("Actiepunten"), ActionPointResource, None),
+    "reflecties": (_("Reflecties"), ReflectionResource, None),
 }
 
 
@@ -502,6 +592,10 @@ def rows_for(kind: str, sessions):
         return ScanSession.objects.filter(pk__in=sessions.values("pk"))
     if kind == "scores":
         return SessionFactor.objects.filter(session__in=sessions.values("pk"))
+    if kind == "reflecties":
+        # The tables' own reflections, and those of the events these tables belong to.
+        events = Event.objects.filter(tables__in=sessions.values("pk")).values("pk")
+        return Reflection.objects.filter(Q(session__in=sessions.values("pk")) | Q(event__in=events))
     return ActionPoint.objects.filter(session_factor__session__in=sessions.values("pk"))
 
 
@@ -514,6 +608,15 @@ def session_export_response(*, kind: str, fmt: str, sessions, include_minutes: b
         fmt=fmt,
         filename=f"actiescan-{kind}-{timezone.localdate():%Y-%m-%d}",
         title=str(title),
+    )
+
+
+def reflection_export_response(*, reflections, fmt: str, filename: str):
+    """The reflections (a queryset of Reflection) as a download in `fmt` (xlsx, csv, json)."""
+    resource = ReflectionResource()
+    return file_response(
+        headers=resource.headers(), rows=resource.rows(reflections), fmt=fmt,
+        filename=filename, title=str(_("Reflecties")),
     )
 
 

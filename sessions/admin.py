@@ -13,7 +13,17 @@ from reports.exports import (
 )
 from reports.imports import ImportRefused, InitiativeResource
 
-from .models import ActionPoint, FieldRevision, Initiative, Participant, ScanSession, SessionFactor
+from .models import (
+    ActionPoint,
+    Event,
+    FieldRevision,
+    Initiative,
+    Participant,
+    PresentCode,
+    Reflection,
+    ScanSession,
+    SessionFactor,
+)
 
 
 @admin.register(Initiative)
@@ -113,6 +123,58 @@ class FieldRevisionAdmin(DeletedOnlyWithParentMixin, admin.ModelAdmin):
     list_filter = ["created_at"]
     search_fields = ["field", "value", "session__initiative__name"]
     list_select_related = ["session__initiative", "author"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+# --- Workshops, reflection, present codes (issue 7) -------------------------------------------
+
+class TableInline(admin.TabularInline):
+    model = ScanSession
+    fk_name = "event"
+    extra = 0
+    fields = ["location", "initiative", "moderator", "notulist", "status"]
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin):
+    list_display = ["name", "starts_at", "location", "organiser"]
+    search_fields = ["name", "location"]
+    date_hierarchy = "starts_at"
+    raw_id_fields = ["organiser"]
+    exclude = ["created_by"]
+    inlines = [TableInline]
+
+
+@admin.register(Reflection)
+class ReflectionAdmin(DeletedOnlyWithParentMixin, admin.ModelAdmin):
+    list_display = ["__str__", "updated_at", "updated_by"]
+    list_select_related = ["session__initiative", "event", "updated_by"]
+    fields = ["session", "event", "insights", "levels", "possibilities", "updated_at", "updated_by"]
+    readonly_fields = ["session", "event", "updated_at", "updated_by"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(PresentCode)
+class PresentCodeAdmin(DeletedOnlyWithParentMixin, admin.ModelAdmin):
+    """Read-only: codes are made and revoked by the moderator on the session's screen."""
+
+    list_display = ["session", "expires_at", "revoked_at", "created_by"]
+    list_select_related = ["session__initiative", "created_by"]
+    fields = ["session", "expires_at", "revoked_at", "created_by", "created_at"]
+    readonly_fields = fields
 
     def has_add_permission(self, request):
         return False

@@ -59,13 +59,20 @@ class FieldError(Exception):
     """Bad input for a field; the message is shown to the user."""
 
 
+def whole_number(raw, default=None):
+    """A non-negative whole number typed as plain ASCII digits, else `default`. (str.isdigit
+    alone accepts characters such as "²" that int() refuses.)"""
+    raw = str(raw or "")
+    return int(raw) if raw.isascii() and raw.isdigit() else default
+
+
 def key_for(kind: str, pk: int, name: str) -> str:
     return f"{kind}:{pk}:{name}"
 
 
 def parse_key(key: str) -> tuple[FieldSpec, int]:
     parts = (key or "").split(":")
-    if len(parts) != 3 or not parts[1].isdigit():
+    if len(parts) != 3 or whole_number(parts[1]) is None:
         raise FieldError(_("Onbekend veld."))
     kind, pk, name = parts
     spec = SPECS.get((kind, name))
@@ -80,9 +87,10 @@ def clean_value(spec: FieldSpec, values: list[str]):
     if spec.type == DISCUSSED:
         indexes = []
         for raw in values:
-            if not raw.isdigit() or int(raw) > 50:
+            index = whole_number(raw)
+            if index is None or index > 50:
                 raise FieldError(_("Ongeldige subvraag."))
-            indexes.append(int(raw))
+            indexes.append(index)
         return sorted(set(indexes))
     value = values[-1] if values else ""
     if spec.type == LEVEL:

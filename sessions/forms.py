@@ -1,4 +1,5 @@
 from django import forms
+from django.core.validators import MaxLengthValidator
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -35,6 +36,17 @@ class InitiativeForm(forms.ModelForm):
             "description": forms.Textarea(attrs={"rows": 4}),
         }
 
+    # Long enough for a casus of a page or two; an absurd paste is refused with a message.
+    TEXT_LIMITS = {"organisations": 2_000, "description": 20_000}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, limit in self.TEXT_LIMITS.items():
+            field = self.fields[name]
+            field.max_length = limit
+            field.widget.attrs["maxlength"] = str(limit)
+            field.validators.append(MaxLengthValidator(limit))
+
 
 class SessionForm(forms.ModelForm):
     starts_at = forms.DateTimeField(
@@ -49,14 +61,19 @@ class SessionForm(forms.ModelForm):
 
     class Meta:
         model = ScanSession
-        fields = ["initiative", "starts_at", "location", "moderator", "notulist"]
+        fields = ["initiative", "starts_at", "location", "moderator", "notulist", "language"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # The advice's language: Dutch unless chosen otherwise (older forms do not send it).
+        self.fields["language"].required = False
         self.fields["moderator"].queryset = users_in(MODERATOR_GROUP)
         # Moderators also take minutes for each other.
         self.fields["notulist"].queryset = users_in(NOTULIST_GROUP, MODERATOR_GROUP)
         self.fields["initiative"].queryset = Initiative.objects.order_by("is_case", "name")
+
+    def clean_language(self):
+        return self.cleaned_data.get("language") or self.instance.language or "nl"
 
     def clean(self):
         data = super().clean()

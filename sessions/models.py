@@ -7,6 +7,7 @@ services.save_field). Every save is also appended to FieldRevision, so nothing t
 """
 
 import calendar
+import secrets
 
 from django.apps import apps
 from django.conf import settings
@@ -23,7 +24,7 @@ from django.db.models import (
     When,
 )
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
@@ -219,6 +220,16 @@ class ScanSession(models.Model):
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="follow_ups",
         verbose_name=_("vorige sessie"),
     )
+    # A table at a workshop (bijeenkomst) with several tables; None for a session of its own.
+    event = models.ForeignKey(
+        "Event", on_delete=models.SET_NULL, null=True, blank=True, related_name="tables",
+        verbose_name=_("bijeenkomst"),
+    )
+    # The language of the advice document (PDF); the interface language is each user's own.
+    language = models.CharField(
+        _("taal van het advies"), max_length=8, choices=settings.LANGUAGES, default="nl",
+        help_text=_("Het advies en de PDF worden in deze taal opgesteld."),
+    )
 
     objects = ScanSessionQuerySet.as_manager()
 
@@ -336,21 +347,46 @@ class SessionFactor(models.Model):
     def __str__(self):
         return self.title
 
+    def _english(self) -> dict:
+        """The English catalogue texts kept with the snapshot, when the interface is English
+        and the admin filled them in; {} otherwise (then every text is the Dutch one)."""
+        english = self.snapshot.get("en")
+        if english and (translation.get_language() or "").startswith("en"):
+            return english
+        return {}
+
+    def _text(self, name: str) -> str:
+        return self._english().get(name) or self.snapshot.get(name, "")
+
     @property
     def title(self) -> str:
-        return self.snapshot.get("title") or self.factor.title
+        return self._text("title") or self.factor.title
+
+    @property
+    def definition_text(self) -> str:
+        return self._text("definition")
+
+    @property
+    def main_question_text(self) -> str:
+        return self._text("main_question")
 
     def level_cards(self):
         levels = self.snapshot.get("levels", {})
+        english = self._english().get("levels", {})
         return [
-            {"value": value, "label": label, "text": levels.get(value, "")}
+            {"value": value, "label": label, "text": english.get(value) or levels.get(value, "")}
             for value, label in Level.choices
         ]
 
     def sub_question_rows(self):
         discussed = {int(i) for i in self.discussed}
+        english = self._english().get("sub_questions", [])
         return [
-            {"index": i, "text": text, "discussed": i in discussed}
+            {
+                "index": i,
+                "text": (english[i] if i < len(english) else "") or text,
+                "discussed": i in discussed,
+            }
             for i, text in enumerate(self.snapshot.get("sub_questions", []))
         ]
 
@@ -496,3 +532,181 @@ class FieldRevision(models.Model):
 
     def __str__(self):
         return f"{self.field} v{self.version}"
+
+
+# --- Workshops (bijeenkomsten), reflection and the present screen ------------------------------
+
+class EventQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Events whose overview this user may open: staff all, others the ones they organise.
+        A table's session keeps its own access (moderator, notulist, staff)."""
+        if is_ser_staff(user):
+            return self
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(organiser=user)
+
+
+class Event(models.Model):
+    """A bijeenkomst: a workshop with several tables at once (seed 000). Every table is a
+    ScanSession (`tables`) with its own moderator and notulist, on a real initiative or on a
+    casus; the organiser follows all tables on one screen."""
+
+    name = models.CharField(_("naam"), max_length=200)
+    starts_at = models.DateTimeField(_("datum en tijd"))
+    location = models.CharField(_("plaats"), max_length=200, blank=True)
+    organiser = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+        related_name="organised_events", verbose_name=_("organisator"),
+    )
+    description = models.TextField(_("programma en toelichting"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = EventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-starts_at", "-pk"]
+        verbose_name = _("bijeenkomst")
+        verbose_name_plural = _("bijeenkomsten")
+
+    def __str__(self):
+        local = timezone.localtime(self.starts_at)
+        return f"{self.name} – {local:%d-%m-%Y}"
+
+    def get_absolute_url(self):
+        return reverse("sessions:event", args=[self.pk])
+
+    def can_manage(self, user) -> bool:
+        """Adding tables, editing the event and its reflection: the organiser and staff."""
+        return is_ser_staff(user) or (user.is_authenticated and user.pk == self.organiser_id)
+
+
+class ReflectionQuestion(models.TextChoices):
+    """The closing reflection of the workshop, verbatim from seed 000."""
+
+    INSIGHTS = "insights", _(
+        "Heeft de toepassing van dit instrument je nieuwe inzichten opgeleverd?"
+    )
+    LEVELS = "levels", _(
+        "Heeft het werken met de beschrijving van de verschillende niveaus (startend, "
+        "gevorderd, voldragen), geholpen met het in kaart brengen van interventies voor het "
+        "verduurzamen van het betreffende LLO initiatief?"
+    )
+    POSSIBILITIES = "possibilities", _(
+        "Welke mogelijkheden zien jullie voor de inzet van de LLO-actiescan?"
+    )
+
+
+class Reflection(models.Model):
+    """The answers to the three reflection questions, for one table (session) or for a whole
+    event. Saved with a version number: a save based on an older version is refused, so two
+    people at one table never overwrite each other's answers unseen."""
+
+    session = models.OneToOneField(
+        ScanSession, on_delete=models.CASCADE, null=True, blank=True, related_name="reflection",
+        verbose_name=_("scansessie"),
+    )
+    event = models.OneToOneField(
+        Event, on_delete=models.CASCADE, null=True, blank=True, related_name="reflection",
+        verbose_name=_("bijeenkomst"),
+    )
+    insights = models.TextField(ReflectionQuestion.INSIGHTS.label, blank=True)
+    levels = models.TextField(ReflectionQuestion.LEVELS.label, blank=True)
+    possibilities = models.TextField(ReflectionQuestion.POSSIBILITIES.label, blank=True)
+    version = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(_("bijgewerkt op"), null=True, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("bijgewerkt door"),
+    )
+
+    ANSWER_FIELDS = tuple(ReflectionQuestion.values)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(session__isnull=False, event__isnull=True)
+                | Q(session__isnull=True, event__isnull=False),
+                name="reflection_of_session_or_event",
+            ),
+        ]
+        verbose_name = _("reflectie")
+        verbose_name_plural = _("reflecties")
+
+    def __str__(self):
+        return str(_("Reflectie: %(what)s") % {"what": self.session or self.event})
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(getattr(self, name).strip() for name in self.ANSWER_FIELDS)
+
+
+PRESENT_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read off a screen
+PRESENT_CODE_LENGTH = 8
+
+
+def new_present_code() -> str:
+    return "".join(secrets.choice(PRESENT_CODE_ALPHABET) for _ in range(PRESENT_CODE_LENGTH))
+
+
+class PresentCodeQuerySet(models.QuerySet):
+    def usable(self, now=None):
+        return self.filter(revoked_at__isnull=True, expires_at__gt=now or timezone.now())
+
+
+class PresentCode(models.Model):
+    """A short-lived code that opens the read-only present screen of one session without an
+    account, e.g. on the laptop behind a projector. Made by the moderator (or staff), valid
+    for a few hours, revocable. The code is entered on /scherm/; there is no link that opens
+    the screen by itself."""
+
+    session = models.ForeignKey(
+        ScanSession, on_delete=models.CASCADE, related_name="present_codes",
+        verbose_name=_("scansessie"),
+    )
+    code = models.CharField(
+        _("code"), max_length=16, unique=True, default=new_present_code, editable=False
+    )
+    expires_at = models.DateTimeField(_("geldig tot"))
+    revoked_at = models.DateTimeField(_("ingetrokken op"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+",
+        verbose_name=_("gemaakt door"),
+    )
+    created_at = models.DateTimeField(_("gemaakt op"), auto_now_add=True)
+
+    objects = PresentCodeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("schermcode")
+        verbose_name_plural = _("schermcodes")
+
+    def __str__(self):
+        return f"{self.session} ({self.display_code})"
+
+    @property
+    def display_code(self) -> str:
+        half = len(self.code) // 2
+        return f"{self.code[:half]}-{self.code[half:]}"
+
+    def is_usable(self, now=None) -> bool:
+        return self.revoked_at is None and self.expires_at > (now or timezone.now())
+
+
+class PresentCodeFailure(models.Model):
+    """A wrong present code, per hashed client address: counted to slow down guessing."""
+
+    fingerprint = models.CharField(max_length=64, db_index=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("foute schermcode")
+        verbose_name_plural = _("foute schermcodes")
+
+    def __str__(self):
+        return f"{self.fingerprint[:8]} {self.at:%Y-%m-%d %H:%M}"

@@ -23,7 +23,7 @@ from actiescan.roles import can_plan_sessions, is_ser_staff
 
 from . import services
 from .charts import level_chart
-from .fields import FieldError, key_for
+from .fields import FieldError, key_for, whole_number
 from .forms import ChooseFactorsForm, InitiativeForm, ParticipantForm, SessionForm
 from .models import (
     FACTOR_BUDGET_SECONDS,
@@ -107,8 +107,8 @@ def initiative_create(request):
 def plan(request):
     require_planner(request)
     initial = {"moderator": request.user.pk if not is_ser_staff(request.user) else None}
-    if (raw := request.GET.get("initiatief", "")).isascii() and raw.isdigit():
-        initial["initiative"] = int(request.GET["initiatief"])
+    if (initiative_pk := whole_number(request.GET.get("initiatief"))) is not None:
+        initial["initiative"] = initiative_pk
     form = SessionForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         session = services.plan_session(session=form.save(commit=False), user=request.user)
@@ -270,7 +270,7 @@ def requested_factor(request):
 
 
 def pick_factor(factors, raw, fallback_pk=None):
-    wanted = int(raw) if raw and str(raw).isascii() and str(raw).isdigit() else fallback_pk
+    wanted = whole_number(raw, fallback_pk)
     for session_factor in factors:
         if session_factor.pk == wanted:
             return session_factor
@@ -419,8 +419,6 @@ def save_field(request, pk):
         )
     except FieldError as error:
         return json_error("invalid", str(error), 400)
-    except ValueError:  # e.g. "²" passes isdigit() in sessions.fields but not int()
-        return json_error("invalid", _("Ongeldige invoer: gebruik alleen gewone cijfers."), 400)
     except services.SessionClosed:
         return json_error(
             "closed", _("Deze sessie is afgesloten; wijzigingen worden niet meer opgeslagen."), 403
@@ -452,7 +450,7 @@ def sync(request, pk):
     if session is None:
         return json_error("not_found", _("Deze sessie bestaat niet of u heeft er geen toegang toe."), 404)
     raw = request.GET.get("since", "")
-    since = int(raw) if raw.isascii() and raw.isdigit() else -1
+    since = whole_number(raw, -1)
     changes = services.changes_since(session, since)
     if changes is None:
         return HttpResponse(status=204)

@@ -16,7 +16,9 @@ from .conftest import PASSWORD
 # link through which the initiative opens its advice, and the accessibility and privacy
 # statements.
 PUBLIC_URL_NAMES = {"login", "healthz", "set_language", "logout", "shared", "shared_pdf",
-                    "accessibility_statement", "privacy_statement"}
+                    "accessibility_statement", "privacy_statement",
+                    # The present screen opens with a present code (tests/test_present.py).
+                    "present_enter", "present_leave", "present", "present_sync", "present_case"}
 
 
 def test_login_page_is_dutch(client, db):
@@ -105,7 +107,9 @@ def test_seed_demo_refuses_without_debug(db):
 def test_seed_demo_creates_users_who_can_log_in(client, db):
     call_command("seed_demo", verbosity=0)
     call_command("seed_demo", verbosity=0)  # twice: nothing doubles
-    assert Initiative.objects.count() == 1
+    # One real demo initiative and one casus (for the demo workshop's tables).
+    assert Initiative.objects.filter(is_case=False).count() == 1
+    assert Initiative.objects.filter(is_case=True).count() == 1
     # Through the login page: django-axes checks every password login against its request.
     response = client.post(reverse("login"), {"username": "moderator", "password": "actiescan-demo"})
     assert response.status_code == 302 and response.url == reverse("home")

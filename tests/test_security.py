@@ -17,8 +17,17 @@ from django.utils import timezone
 
 from reports import services as advice_services
 from reports.models import AdviceVersion, AuditEvent, ShareLink
-from sessions import services
-from sessions.models import ActionPoint, FieldRevision, Participant, ScanSession, Status
+from sessions import present, services
+from sessions.models import (
+    ActionPoint,
+    Event,
+    FieldRevision,
+    Participant,
+    PresentCode,
+    Reflection,
+    ScanSession,
+    Status,
+)
 
 from .conftest import PASSWORD, client_for, plan_session
 
@@ -268,7 +277,9 @@ def test_the_admin_login_is_protected_too(staff):
 # --- Every URL needs a login, except the public ones ------------------------------------------------
 
 PUBLIC = {"login", "logout", "healthz", "set_language", "shared", "shared_pdf",
-          "accessibility_statement", "privacy_statement"}
+          "accessibility_statement", "privacy_statement",
+          # The present screen: a present code instead of a login (tests/test_present.py).
+          "present_enter", "present_leave", "present", "present_sync", "present_case"}
 EXAMPLE_VALUES = {"pk": "1", "factor_pk": "1", "participant_pk": "1", "link_pk": "1", "number": "1",
                   "direction": "omhoog", "token": "x" * 43}
 
@@ -287,7 +298,11 @@ def every_route(resolver=None, prefix=""):
 
 
 def example_url(route: str) -> str:
-    return "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: EXAMPLE_VALUES[m.group(1)], route)
+    def value(match):
+        converter, name = match.group(1) or "str", match.group(2)
+        return EXAMPLE_VALUES.get(name, "1" if converter == "int" else "x")
+
+    return "/" + re.sub(r"<(?:(\w+):)?(\w+)>", value, route)
 
 
 @pytest.mark.django_db
@@ -325,9 +340,12 @@ def world(finished, moderator, notulist, initiative):
     factor = session.factors.order_by("position").first()
     action = factor.action_points.first()
     section = session.advice.sections.first()
+    event = Event.objects.create(name="Werkbijeenkomst", starts_at=timezone.now(), organiser=None)
+    code = present.create_code(session=session, user=moderator)
     return {
         "session": session, "initiative": initiative, "version": version, "link": link,
         "participant": participant, "factor": factor, "action": action, "section": section,
+        "event": event, "code": code,
     }
 
 
@@ -364,6 +382,19 @@ OBJECT_VIEWS = {
     "reports:share_revoke": ("post", lambda w: [w["session"].pk, w["link"].pk], {}, "notulist"),
     "reports:action_status": ("post", lambda w: [w["action"].pk], {"status": "gedaan"}, None),
     "reports:initiative_overview": ("get", lambda w: [w["initiative"].pk], {}, "moderator"),
+    # Workshops (issue 7): an event is for its organiser and staff, a table keeps its session's access.
+    "sessions:event": ("get", lambda w: [w["event"].pk], {}, None),
+    "sessions:event_edit": ("get", lambda w: [w["event"].pk], {}, None),
+    "sessions:event_tables": ("get", lambda w: [w["event"].pk], {}, None),
+    "sessions:event_add_table": ("post", lambda w: [w["event"].pk],
+                                 lambda w: {"initiative": w["initiative"].pk, "location": "Tafel 1",
+                                            "moderator": w["session"].moderator_id, "language": "nl"}, None),
+    "sessions:event_reflection": ("post", lambda w: [w["event"].pk], {"insights": "x", "version": "0"}, None),
+    "sessions:event_export": ("get", lambda w: [w["event"].pk], {}, None),
+    "sessions:reflection": ("post", lambda w: [w["session"].pk], {"insights": "x", "version": "0"}, None),
+    "sessions:present_codes": ("get", lambda w: [w["session"].pk], {}, None),
+    "sessions:present_code_create": ("post", lambda w: [w["session"].pk], {}, "notulist"),
+    "sessions:present_code_revoke": ("post", lambda w: [w["session"].pk, w["code"].pk], {}, "notulist"),
 }
 # Pages without an object: who may open them is a matter of role only.
 ROLE_VIEWS = {
@@ -376,8 +407,16 @@ ROLE_VIEWS = {
     "reports:initiatives_export": ("get", "moderator"),
     "reports:initiatives_import": ("get", "moderator"),
     "reports:factors_overview": ("get", "moderator"),
+    "sessions:events": ("get", None),
+    "sessions:event_create": ("get", "notulist"),
+    "sessions:case_list": ("get", None),
+    # A casus is invented training material: every logged-in user may read it.
+    "sessions:case": ("get", None),
 }
-TOKEN_VIEWS = {"reports:shared", "reports:shared_pdf"}
+TOKEN_VIEWS = {"reports:shared", "reports:shared_pdf",
+               # The present screen opens with a present code (tests/test_present.py).
+               "sessions:present_enter", "sessions:present_leave", "sessions:present",
+               "sessions:present_sync", "sessions:present_case"}
 
 
 def test_the_access_tables_cover_every_url_of_sessions_and_reports():
@@ -394,6 +433,8 @@ def snapshot(session):
         ShareLink.objects.filter(revoked_at__isnull=True).count(), Participant.objects.count(),
         list(ActionPoint.objects.order_by("pk").values_list("status", flat=True)),
         AuditEvent.objects.filter(user__username="pieter").count(),
+        ScanSession.objects.count(), Reflection.objects.count(),
+        PresentCode.objects.filter(revoked_at__isnull=True).count(),
     )
 
 

@@ -219,3 +219,12 @@ def test_the_clock_starts_when_the_session_starts_on_an_opened_factor(scan_sessi
     assert scan_session.current_factor_since is not None
     html = client.get(reverse("sessions:cockpit", args=[scan_session.pk])).content.decode()
     assert 'data-timer-start=""' not in html
+
+
+def test_an_absurdly_long_initiative_description_is_refused(moderator):
+    client = client_for(Client, moderator)
+    response = client.post(reverse("sessions:initiative_create"),
+                           {"name": "Te lang", "description": "x" * 20_001})
+    assert response.status_code == 200
+    assert "niet meer dan 20000 tekens" in response.content.decode()
+    assert not Initiative.objects.filter(name="Te lang").exists()

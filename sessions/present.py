@@ -1,0 +1,179 @@
+"""The present screen: a read-only, large-type view of the moderator's current factor for a
+projector or a second monitor at the table.
+
+Who may open it: the session's moderator and notulist and SER staff (as for every screen of the
+session), or whoever entered a valid present code on /scherm/. A code is short-lived (hours),
+revocable and made by the moderator; entering it stores the code's id in this browser's Django
+session (a database row, so every worker sees it), never in a public link. Every request checks
+the code again, so a revoked or expired code stops working at once. Wrong codes are counted per
+hashed client address, as for share links, so guessing is slowed down to a crawl.
+"""
+
+import hashlib
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from actiescan.roles import is_ser_staff
+
+from .fields import SUMMARY_KINDS, FieldError, parse_key
+from .models import (
+    PRESENT_CODE_ALPHABET,
+    PRESENT_CODE_LENGTH,
+    FieldRevision,
+    PresentCode,
+    PresentCodeFailure,
+    ScanSession,
+)
+from .services import SESSION_KEY_PATTERN
+
+SESSION_KEY = "actiescan_present_codes"
+FAILURE_WINDOW = timedelta(minutes=15)
+FAILURE_RETENTION = timedelta(days=1)
+# How many codes one browser keeps (one per table it has shown, in practice).
+MAX_CODES_PER_BROWSER = 10
+
+
+def code_hours() -> int:
+    return getattr(settings, "ACTIESCAN_PRESENT_CODE_HOURS", 12)
+
+
+def max_failures() -> int:
+    return getattr(settings, "ACTIESCAN_PRESENT_CODE_MAX_FAILURES", 20)
+
+
+# --- Codes -------------------------------------------------------------------------------------
+
+def create_code(*, session: ScanSession, user) -> PresentCode:
+    expires_at = timezone.now() + timedelta(hours=code_hours())
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                return PresentCode.objects.create(
+                    session=session, expires_at=expires_at, created_by=user
+                )
+        except IntegrityError:  # the same random code twice: draw again
+            continue
+    raise RuntimeError("Could not draw an unused present code.")
+
+
+def revoke_code(*, code: PresentCode) -> None:
+    if code.revoked_at is None:
+        code.revoked_at = timezone.now()
+        code.save(update_fields=["revoked_at"])
+
+
+def normalise(raw: str) -> str:
+    """What was typed, as stored: capitals, without spaces or dashes."""
+    return "".join(ch for ch in (raw or "").upper() if ch not in " -\t\r\n")[:32]
+
+
+def looks_like_code(code: str) -> bool:
+    return len(code) == PRESENT_CODE_LENGTH and all(ch in PRESENT_CODE_ALPHABET for ch in code)
+
+
+def client_fingerprint(request) -> str:
+    """A hash of the client's address: enough to slow down guessing, without storing the IP."""
+    address = request.META.get("REMOTE_ADDR", "")
+    return hashlib.sha256(f"{address}|present-code".encode()).hexdigest()[:32]
+
+
+def is_rate_limited(request) -> bool:
+    since = timezone.now() - FAILURE_WINDOW
+    failures = PresentCodeFailure.objects.filter(
+        fingerprint=client_fingerprint(request), at__gte=since
+    ).count()
+    return failures >= max_failures()
+
+
+def redeem(request, raw: str) -> PresentCode | None:
+    """The usable code for what was typed, remembered in this browser; None (and one failure
+    counted) when there is none. Call is_rate_limited first."""
+    code = normalise(raw)
+    found = (
+        PresentCode.objects.usable().select_related("session").filter(code=code).first()
+        if looks_like_code(code) else None
+    )
+    if found is None:
+        now = timezone.now()
+        PresentCodeFailure.objects.create(fingerprint=client_fingerprint(request), at=now)
+        # Kept a day at most, as for share links (privacy statement): clear older ones here.
+        PresentCodeFailure.objects.filter(at__lt=now - FAILURE_RETENTION).delete()
+        return None
+    ids = [pk for pk in stored_code_ids(request) if pk != found.pk]
+    request.session[SESSION_KEY] = ([found.pk] + ids)[:MAX_CODES_PER_BROWSER]
+    return found
+
+
+def stored_code_ids(request) -> list[int]:
+    session = getattr(request, "session", None)
+    if session is None:
+        return []
+    raw = session.get(SESSION_KEY, [])
+    return [pk for pk in raw if isinstance(pk, int)] if isinstance(raw, list) else []
+
+
+def forget_codes(request) -> None:
+    request.session.pop(SESSION_KEY, None)
+
+
+# --- Access ------------------------------------------------------------------------------------
+
+def presentable(request, queryset=None):
+    """The sessions whose present screen this request may open: members and staff as for the
+    session itself, plus the sessions of the usable codes entered in this browser. Filters in
+    the database, so fetching the session checks access in the same query."""
+    queryset = ScanSession.objects.all() if queryset is None else queryset
+    user = request.user
+    if is_ser_staff(user):
+        return queryset
+    allowed = Q(pk__in=[])
+    if user.is_authenticated:
+        allowed |= Q(moderator=user) | Q(notulist=user)
+    code_ids = stored_code_ids(request)
+    if code_ids:
+        allowed |= Q(
+            pk__in=PresentCode.objects.usable().filter(pk__in=code_ids).values("session_id")
+        )
+    return queryset.filter(allowed)
+
+
+# --- Live updates ------------------------------------------------------------------------------
+
+def shows_on_screen(key: str) -> bool:
+    try:
+        return parse_key(key)[0].type in SUMMARY_KINDS
+    except FieldError:
+        return True
+
+
+def screen_changes(session: ScanSession, since: int) -> dict | None:
+    """What the present screen needs to know after revision `since`: None when nothing changed;
+    otherwise the new revision and whether the screen must reload (`refresh`): when the
+    moderator moved, a level or discussed sub-question changed, or anything structural (start,
+    close, factors chosen). Typed text (minutes, action points) does not show on the screen and
+    only moves the revision on."""
+    if 0 <= since == session.revision:
+        return None
+    refresh = since < 0 or since > session.revision
+    if not refresh:
+        entries = list(
+            FieldRevision.objects.filter(session=session, revision__gt=since)
+            .filter(field__regex=SESSION_KEY_PATTERN)
+            .values_list("field", "revision")
+        )
+        covered = {revision for _field, revision in entries}
+        # A revision without a saved field is a structural change (moved, started, closed …).
+        refresh = len(covered) < session.revision - since or any(
+            shows_on_screen(key) for key, _revision in entries
+        )
+    return {
+        "revision": session.revision,
+        "status": session.status,
+        "current_factor": session.current_factor_id,
+        "fields": {},
+        "refresh": refresh,
+    }

@@ -1,0 +1,205 @@
+"""Views of the present screen (see present.py for who may open it and how codes work)."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from actiescan.roles import is_ser_staff
+
+from . import present
+from .fields import whole_number
+from .models import (
+    FACTOR_BUDGET_SECONDS,
+    QUESTIONING_SECONDS,
+    PresentCode,
+    Status,
+)
+from .views import get_session
+
+
+class PresentCodeForm(forms.Form):
+    code = forms.CharField(
+        label=gettext_lazy("Schermcode"), max_length=32,
+        help_text=gettext_lazy("De code van acht tekens die de moderator u geeft, bijvoorbeeld "
+                               "KDTR-7M4P."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters",
+                                      "spellcheck": "false", "class": "input--code"}),
+    )
+
+
+def refuse_robots(response):
+    # Not "Referrer-Policy: no-referrer": browsers then send "Origin: null" with the page's
+    # forms, which Django's CSRF check refuses. The site-wide "same-origin" policy suffices.
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def enter_code(request):
+    """/scherm/: the public page where a present code is typed in."""
+    form = PresentCodeForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if present.is_rate_limited(request):
+            response = render(request, "present/enter.html",
+                              {"form": PresentCodeForm(), "rate_limited": True}, status=429)
+            return refuse_robots(response)
+        if form.is_valid():
+            code = present.redeem(request, form.cleaned_data["code"])
+            if code is not None:
+                return redirect("sessions:present", pk=code.session_id)
+            form.add_error("code", _("Deze code klopt niet, is verlopen of is ingetrokken. Vraag "
+                                     "de moderator om een nieuwe code."))
+        status = 400
+    return refuse_robots(render(request, "present/enter.html", {"form": form}, status=status))
+
+
+@require_POST
+def leave(request):
+    """Forget the present codes of this browser (the screen is no longer needed)."""
+    present.forget_codes(request)
+    messages.info(request, _("Dit scherm is gesloten. Voer een code in om een tafel te tonen."))
+    return redirect("sessions:present_enter")
+
+
+def screen_context(request, session):
+    factors = list(session.factors.select_related(None).defer("minutes", "rationale"))
+    selected = next((sf for sf in factors if sf.pk == session.current_factor_id), None)
+    if selected is None and factors:
+        selected = factors[0]
+    for session_factor in factors:
+        session_factor.session = session
+    running = (
+        session.status == Status.BEZIG and selected is not None
+        and session.current_factor_id == selected.pk and session.current_factor_since
+    )
+    return {
+        "session": session,
+        "factors": factors,
+        "selected": selected,
+        "timer_start": (
+            timezone.localtime(session.current_factor_since).isoformat() if running else ""
+        ),
+        "questioning_seconds": QUESTIONING_SECONDS,
+        "budget_seconds": FACTOR_BUDGET_SECONDS,
+        "is_member": is_ser_staff(request.user) or (
+            request.user.is_authenticated
+            and request.user.pk in (session.moderator_id, session.notulist_id)
+        ),
+    }
+
+
+def presentable_session(request, pk):
+    return (
+        present.presentable(request)
+        .select_related("initiative")
+        .defer("general_minutes", "wrap_up_notes", "choice_rationale")
+        .filter(pk=pk)
+        .first()
+    )
+
+
+@never_cache
+def screen(request, pk):
+    """The present screen itself, and its htmx fragment (`present-body`)."""
+    session = presentable_session(request, pk)
+    if session is None:
+        if request.htmx:
+            # The code was revoked or ran out while the screen was open: say so on the screen.
+            return render(request, "present/screen.html#present-closed", {})
+        if request.user.is_authenticated:
+            raise Http404
+        messages.info(request, _("Voer de schermcode in die de moderator u geeft."))
+        return redirect("sessions:present_enter")
+    context = screen_context(request, session)
+    template = "present/screen.html"
+    if request.htmx and request.htmx.target == "present-body":
+        template += "#present-body"
+    return refuse_robots(render(request, template, context))
+
+
+@never_cache
+def sync(request, pk):
+    """Live updates of the present screen, in the protocol of docs/live-protocol.md: 204 when
+    nothing changed since `since`, else the new revision and whether to reload the screen.
+    Answers 401 with a message once the code no longer holds (live.js shows it in a banner)."""
+    session = (
+        present.presentable(request)
+        .only("pk", "revision", "status", "current_factor_id")
+        .filter(pk=pk)
+        .first()
+    )
+    if session is None:
+        return JsonResponse(
+            {"error": "login",
+             "message": _("Dit scherm is gesloten: de schermcode is verlopen of ingetrokken. "
+                          "Vraag de moderator om een nieuwe code.")},
+            status=401,
+        )
+    raw = request.GET.get("since", "")
+    since = whole_number(raw, -1)
+    changes = present.screen_changes(session, since)
+    if changes is None:
+        return HttpResponse(status=204)
+    return JsonResponse(changes)
+
+
+@never_cache
+def case(request, pk):
+    """The casus text of a table that practises on a casus, for whoever may see its screen."""
+    session = presentable_session(request, pk)
+    if session is None or not session.initiative.is_case:
+        raise Http404
+    return refuse_robots(render(request, "present/case.html", {
+        "initiative": session.initiative,
+        "back_url": reverse("sessions:present", args=[session.pk]),
+    }))
+
+
+# --- Managing codes (moderator) ---------------------------------------------------------------
+
+@login_required
+def codes(request, pk):
+    session = get_session(request, pk)
+    return render(request, "present/codes.html", {
+        "session": session,
+        "codes": list(session.present_codes.usable().select_related("created_by")),
+        "can_manage": session.can_close(request.user),
+        "enter_url": request.build_absolute_uri(reverse("sessions:present_enter")),
+        "hours": present.code_hours(),
+    })
+
+
+@login_required
+@require_POST
+def create_code(request, pk):
+    session = get_session(request, pk)
+    if not session.can_close(request.user):
+        raise PermissionDenied(_("Alleen de moderator of een SER-medewerker kan een schermcode maken."))
+    code = present.create_code(session=session, user=request.user)
+    messages.success(request, _("Nieuwe schermcode: %(code)s. Voer hem in op het scherm bij de "
+                                "tafel.") % {"code": code.display_code})
+    return redirect("sessions:present_codes", pk=session.pk)
+
+
+@login_required
+@require_POST
+def revoke_code(request, pk, code_pk):
+    session = get_session(request, pk)
+    if not session.can_close(request.user):
+        raise PermissionDenied(_("Alleen de moderator of een SER-medewerker kan een schermcode intrekken."))
+    code = get_object_or_404(PresentCode, session=session, pk=code_pk)
+    present.revoke_code(code=code)
+    messages.success(request, _("De schermcode is ingetrokken; schermen met deze code tonen de "
+                                "tafel niet meer."))
+    return redirect("sessions:present_codes", pk=session.pk)
