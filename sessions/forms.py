@@ -1,6 +1,6 @@
 from django import forms
-from django.core.validators import MaxLengthValidator
 from django.contrib.auth import get_user_model
+from django.core.validators import MaxLengthValidator
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
