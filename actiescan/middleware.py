@@ -7,8 +7,11 @@ refused with a 400 and a Dutch message, before any view runs: nothing is stored.
 
 from urllib.parse import unquote_to_bytes
 
+from django.conf import settings
 from django.http import JsonResponse
+from django.middleware.locale import LocaleMiddleware
 from django.shortcuts import render
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 FORM_TYPE = "application/x-www-form-urlencoded"
@@ -42,3 +45,16 @@ class Utf8FormMiddleware:
             # "Er is iets meegestuurd dat niet klopt … Er is niets opgeslagen."
             return render(request, "400.html", status=400)
         return self.get_response(request)
+
+
+class DutchFirstLocaleMiddleware(LocaleMiddleware):
+    """Dutch unless the user chose another language with the switch (the language cookie).
+
+    Django's LocaleMiddleware would also follow the browser's Accept-Language, so a Dutch
+    facilitator on an English-configured laptop would get English without asking for it."""
+
+    def process_request(self, request):
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()

@@ -63,7 +63,8 @@ def whole_number(raw, default=None):
     """A non-negative whole number typed as plain ASCII digits, else `default`. (str.isdigit
     alone accepts characters such as "²" that int() refuses.)"""
     raw = str(raw or "")
-    return int(raw) if raw.isascii() and raw.isdigit() else default
+    # 18 digits is far beyond any id or revision, and below int()'s limit on huge strings.
+    return int(raw) if len(raw) <= 18 and raw.isascii() and raw.isdigit() else default
 
 
 def key_for(kind: str, pk: int, name: str) -> str:

@@ -283,3 +283,16 @@ def test_the_session_form_sets_the_advice_language(moderator, notulist, initiati
         "moderator": moderator.pk, "notulist": notulist.pk,
     })
     assert initiative.sessions.order_by("-pk").first().language == "nl"
+
+
+def test_dutch_is_the_default_even_for_an_english_browser(client, db):
+    response = client.get("/inloggen/", HTTP_ACCEPT_LANGUAGE="en-GB,en;q=0.9")
+    assert '<html lang="nl">' in response.content.decode()
+    assert "Wachtwoord" in response.content.decode()
+
+
+def test_huge_numbers_in_urls_are_refused_not_a_crash(client, moderator, running_session):
+    client.force_login(moderator)
+    huge = "9" * 5000
+    assert client.get(f"/sessies/{running_session.pk}/sync/?since={huge}").status_code == 200
+    assert client.get(f"/sessies/{running_session.pk}/cockpit/?factor={huge}").status_code == 200

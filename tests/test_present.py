@@ -255,6 +255,7 @@ def test_sync_answers_204_until_something_on_the_screen_changes(running_session,
     # A client that lost count (no or a future revision) reloads.
     assert client.get(sync_url(running_session), {"since": "x"}).json()["refresh"] is True
     assert client.get(sync_url(running_session), {"since": 10_000}).json()["refresh"] is True
+    assert client.get(sync_url(running_session), {"since": "9" * 5000}).json()["refresh"] is True
 
 
 def test_the_sync_poll_is_cheap(running_session, moderator, django_assert_max_num_queries):
