@@ -70,7 +70,7 @@ SESSION_SAVE_CASES = [
     ("", ["x"], "0", 400, "Onbekend veld"),
     ("section:{f}:text", ["x"], "0", 400, "Onbekend veld"),
     ("factor:99999999:minutes", ["x"], "0", 404, "bestaat niet"),
-    ("factor:{big}:minutes", ["x"], "0", 404, "bestaat niet"),
+    ("factor:{big}:minutes", ["x"], "0", 400, "Onbekend veld"),  # no id has 40 digits
     # Tampered versions: not a number → refused; another number → a conflict, nothing overwritten.
     ("factor:{f}:minutes", ["x"], "abc", 400, "versie"),
     ("factor:{f}:minutes", ["x"], "", 400, "versie"),
