@@ -164,6 +164,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_COOLOFF_TIME = timedelta(minutes=envint("AXES_COOLOFF_MINUTES", 15))
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "actiescan.views.login_locked_out"
+AXES_USERNAME_CALLABLE = "actiescan.views.axes_username"
 # Behind a TLS proxy every request comes from the proxy's address; with TRUSTED_PROXY_COUNT=1
 # the client's own address is taken from X-Forwarded-For (set by that one proxy), so a lockout
 # hits the guesser and not everyone behind the proxy.

@@ -81,3 +81,11 @@ def login_locked_out(request, original_response=None, credentials=None):
     """django-axes calls this after too many wrong passwords (AXES_LOCKOUT_CALLABLE)."""
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
     return render(request, "pages/lockout.html", {"minutes": minutes}, status=429)
+
+
+def axes_username(request, credentials):
+    """The username the lockout counts under, cut to what a username can be: the login form
+    passes any length to authentication, and the lockout table stores at most 255 characters
+    (PostgreSQL refuses longer ones)."""
+    source = credentials if credentials else getattr(request, "POST", {})
+    return str(source.get("username", "") or "")[:150]
