@@ -67,6 +67,10 @@ class EventForm(forms.ModelForm):
 
 
 class InitiativeChoiceField(forms.ModelChoiceField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("empty_label", gettext_lazy("– kies een initiatief –"))
+        super().__init__(*args, **kwargs)
+
     def label_from_instance(self, initiative):
         if initiative.is_case:
             return _("%(name)s (casus)") % {"name": initiative.name}

@@ -10,6 +10,10 @@ from .models import Initiative, Participant, ScanSession
 
 
 class UserChoiceField(forms.ModelChoiceField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("empty_label", _("– kies iemand –"))
+        super().__init__(*args, **kwargs)
+
     def label_from_instance(self, user):
         return user.get_full_name() or user.username
 
@@ -71,6 +75,7 @@ class SessionForm(forms.ModelForm):
         # Moderators also take minutes for each other.
         self.fields["notulist"].queryset = users_in(NOTULIST_GROUP, MODERATOR_GROUP)
         self.fields["initiative"].queryset = Initiative.objects.order_by("is_case", "name")
+        self.fields["initiative"].empty_label = _("– kies een initiatief –")
 
     def clean_language(self):
         return self.cleaned_data.get("language") or self.instance.language or "nl"
