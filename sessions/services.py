@@ -173,31 +173,47 @@ def factors_with_actions(session: ScanSession):
     )
 
 
-def field_values(session: ScanSession, factors) -> dict[str, dict]:
-    """Every editable field of the session with its value (and version for text)."""
+SESSION_VALUE_FIELDS = [name for kind, name in FIELD_SPECS if kind == "session"] + [
+    f"{name}_version" for (kind, name), spec in FIELD_SPECS.items()
+    if kind == "session" and spec.versioned
+]
+
+
+def field_values(*, session=None, factors=(), actions=()) -> dict[str, dict]:
+    """The editable fields of the given objects with their value (and version for text)."""
     values = {}
-
-    def put(kind, obj, name):
-        spec = FIELD_SPECS[(kind, name)]
-        item = {"value": getattr(obj, name)}
-        if spec.versioned:
-            item["version"] = getattr(obj, f"{name}_version")
-        if spec.type == DISCUSSED:
-            item["value"] = [str(i) for i in item["value"]]
-        values[key_for(kind, obj.pk, name)] = item
-
-    for kind, name in FIELD_SPECS:
-        if kind == "session":
-            put(kind, session, name)
-    for factor in factors:
-        for kind, name in FIELD_SPECS:
-            if kind == "factor":
-                put(kind, factor, name)
-        for action in factor.action_points.all():
-            for kind, name in FIELD_SPECS:
-                if kind == "action":
-                    put(kind, action, name)
+    for kind, objects in (("session", [session] if session else []), ("factor", factors),
+                          ("action", actions)):
+        for obj in objects:
+            for (spec_kind, name), spec in FIELD_SPECS.items():
+                if spec_kind != kind:
+                    continue
+                item = {"value": getattr(obj, name)}
+                if spec.versioned:
+                    item["version"] = getattr(obj, f"{name}_version")
+                if spec.type == DISCUSSED:
+                    item["value"] = [str(i) for i in item["value"]]
+                values[key_for(kind, obj.pk, name)] = item
     return values
+
+
+def _current_values(session: ScanSession, keys, *, everything: bool) -> dict[str, dict]:
+    """Current values for `keys`, loading only the rows they belong to (a poll mostly asks for
+    the one field the other person is typing in), or for the whole session."""
+    wanted = {"session": set(), "factor": set(), "action": set()}
+    for key in keys:
+        spec, pk = parse_key(key)
+        wanted[spec.kind].add(pk)
+    factors = SessionFactor.objects.filter(session=session).defer("snapshot")
+    actions = ActionPoint.objects.filter(session_factor__session=session)
+    if not everything:
+        factors = factors.filter(pk__in=wanted["factor"]) if wanted["factor"] else []
+        actions = actions.filter(pk__in=wanted["action"]) if wanted["action"] else []
+    load_session = everything or bool(wanted["session"])
+    if load_session:
+        # The poll loaded only what the 204 answer needs.
+        session.refresh_from_db(fields=SESSION_VALUE_FIELDS)
+    return field_values(session=session if load_session else None, factors=factors, actions=actions)
 
 
 def changes_since(session: ScanSession, since: int) -> dict | None:
@@ -216,18 +232,11 @@ def changes_since(session: ScanSession, since: int) -> dict | None:
               "author__username")
     )
     last_by_key = {entry.field: entry for entry in history}
-    # The poll loaded only what the 204 answer needs; fetch the session's own fields at once.
-    session.refresh_from_db(
-        fields=[name for kind, name in FIELD_SPECS if kind == "session"]
-        + [f"{name}_version" for (kind, name), spec in FIELD_SPECS.items()
-           if kind == "session" and spec.versioned]
-    )
-    all_values = field_values(session, factors_with_actions(session).defer("snapshot"))
+    values = _current_values(session, last_by_key, everything=stale_client)
     fields = {}
-    for key in all_values if stale_client else last_by_key:
-        if key not in all_values:
-            continue
-        item = dict(all_values[key])
+    for key, item in values.items():
+        if not stale_client and key not in last_by_key:
+            continue  # another field of a row that was loaded for a changed one
         entry = last_by_key.get(key)
         if entry:
             item["saved_by"] = display_name(entry.author)
