@@ -391,3 +391,19 @@ def test_both_statements_are_linked_from_every_footer(client, moderator):
     client.force_login(moderator)
     html = client.get(reverse("home")).content.decode()
     assert reverse("privacy_statement") in html[html.index('<footer'):]
+
+
+def test_purge_also_clears_reflections_and_screen_codes(initiative, moderator, notulist):
+    from sessions.models import PresentCode, PresentCodeFailure, Reflection
+
+    old = full_session(initiative, moderator, notulist, "REFL", finalized_months_ago=30)
+    Reflection.objects.create(session=old, insights="Marieke vond het inzichtelijk", levels="ja",
+                              possibilities="bij de regio")
+    PresentCode.objects.create(session=old, code="ABCD2345",
+                               expires_at=timezone.now() + timezone.timedelta(hours=1))
+    PresentCodeFailure.objects.create(fingerprint="x", at=timezone.now() - timezone.timedelta(days=2))
+    call_command("purge_expired", verbosity=0)
+    reflection = Reflection.objects.get(session=old)
+    assert (reflection.insights, reflection.levels, reflection.possibilities) == ("", "", "")
+    assert not PresentCode.objects.filter(session=old).exists()
+    assert not PresentCodeFailure.objects.exists()

@@ -37,6 +37,9 @@ from sessions.models import (
     ActionPoint,
     FieldRevision,
     Participant,
+    PresentCode,
+    PresentCodeFailure,
+    Reflection,
     ScanSession,
     SessionFactor,
     months_before,
@@ -55,6 +58,9 @@ LABELS = [
     ("share_links", "deellinks ingetrokken"),
     ("share_accesses", "openingen van deellinks: browsernaam gewist"),
     ("share_failures", "verkeerde deellink-pogingen verwijderd"),
+    ("reflections", "reflecties van sessies gewist"),
+    ("present_codes", "schermcodes verwijderd"),
+    ("present_failures", "verkeerde schermcode-pogingen verwijderd"),
 ]
 
 
@@ -130,6 +136,13 @@ def purge(session_ids, now) -> Counter:
         .filter(~Q(user_agent=""))
         .update(user_agent="")
     )
+    # Reflections are free text and can name people; screen codes are of no use afterwards.
+    counts["reflections"] = (
+        Reflection.objects.filter(session_id__in=ids)
+        .filter(~Q(insights="") | ~Q(levels="") | ~Q(possibilities=""))
+        .update(insights="", levels="", possibilities="")
+    )
+    counts["present_codes"], _ = PresentCode.objects.filter(session_id__in=ids).delete()
     return counts
 
 
@@ -158,6 +171,9 @@ class Command(BaseCommand):
         with transaction.atomic():
             counts = purge(due_sessions(cutoff), now)
             counts["share_failures"], _ = ShareLinkFailure.objects.filter(
+                at__lt=now - timezone.timedelta(days=1)
+            ).delete()
+            counts["present_failures"], _ = PresentCodeFailure.objects.filter(
                 at__lt=now - timezone.timedelta(days=1)
             ).delete()
             if dry_run:
