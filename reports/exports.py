@@ -21,6 +21,7 @@ import io
 import json
 import tempfile
 from datetime import date, datetime
+from operator import attrgetter
 
 from django.db.models import Count, F, Q
 from django.db.models.fields.json import KeyTextTransform
@@ -76,7 +77,10 @@ def local(moment):
 
 class ExportResource(resources.Resource):
     """Columns with Dutch headers whose values are Python objects (text, numbers, dates,
-    booleans); each format writer renders them. `prepare` selects what the rows need."""
+    booleans); each format writer renders them. `prepare` selects what the rows need.
+
+    A column's value comes from its `dehydrate_<name>` method, or else straight from the
+    object's attribute `<name>` (or the Field's `attribute`)."""
 
     class Meta:
         chunk_size = 1000
@@ -92,14 +96,15 @@ class ExportResource(resources.Resource):
         # The admin's export path (Resource.export) comes through here.
         return self.prepare(queryset)
 
+    def _getter(self, field):
+        name = self.get_field_name(field)
+        return getattr(self, f"dehydrate_{name}", None) or attrgetter(field.attribute or name)
+
     def _getters(self, selected_fields=None):
         key = tuple(selected_fields or ())
         cache = self.__dict__.setdefault("_getter_cache", {})
         if key not in cache:
-            cache[key] = [
-                getattr(self, f"dehydrate_{self.get_field_name(field)}")
-                for field in self.get_export_fields(selected_fields)
-            ]
+            cache[key] = [self._getter(field) for field in self.get_export_fields(selected_fields)]
         return cache[key]
 
     def export_resource(self, instance, selected_fields=None, **kwargs):
@@ -115,8 +120,15 @@ class ExportResource(resources.Resource):
             yield [getter(instance) for getter in getters]
 
 
-class SessionColumns:
-    """Columns that say which session a row belongs to; `session` returns the ScanSession."""
+class SessionColumns(ExportResource):
+    """The first columns, which say which session a row belongs to; `session_of` returns the
+    ScanSession of a row's object."""
+
+    session_id = Field(column_name=_("Sessie-ID"))
+    date = Field(column_name=_("Datum"))
+    initiative_code = Field(column_name=_("Code initiatief"))
+    initiative = Field(column_name=_("LLO-initiatief"))
+    is_case = Field(column_name=_("Casus"))
 
     def session_of(self, obj):
         return obj
@@ -137,12 +149,7 @@ class SessionColumns:
         return self.session_of(obj).initiative.is_case
 
 
-class SessionResource(SessionColumns, ExportResource):
-    session_id = Field(column_name=_("Sessie-ID"))
-    date = Field(column_name=_("Datum"))
-    initiative_code = Field(column_name=_("Code initiatief"))
-    initiative = Field(column_name=_("LLO-initiatief"))
-    is_case = Field(column_name=_("Casus"))
+class SessionResource(SessionColumns):
     sector = Field(column_name=_("Sector"))
     region = Field(column_name=_("Regio"))
     location = Field(column_name=_("Locatie"))
@@ -152,7 +159,7 @@ class SessionResource(SessionColumns, ExportResource):
     stage = Field(column_name=_("Fase"))
     advice_finalized_at = Field(column_name=_("Advies definitief op"))
     follow_up_due = Field(column_name=_("Follow-up nodig"))
-    previous_session = Field(column_name=_("Vorige sessie-ID"))
+    previous_session = Field(attribute="previous_session_id", column_name=_("Vorige sessie-ID"))
     factor_count = Field(column_name=_("Aantal succesfactoren"))
     choice_rationale = Field(column_name=_("Waarom deze succesfactoren"))
 
@@ -180,9 +187,6 @@ class SessionResource(SessionColumns, ExportResource):
     def dehydrate_region(self, obj):
         return obj.initiative.region
 
-    def dehydrate_location(self, obj):
-        return obj.location
-
     def dehydrate_moderator(self, obj):
         return person(obj.moderator)
 
@@ -200,18 +204,6 @@ class SessionResource(SessionColumns, ExportResource):
     def dehydrate_advice_finalized_at(self, obj):
         return local(obj.advice_finalized_at)
 
-    def dehydrate_follow_up_due(self, obj):
-        return obj.follow_up_due
-
-    def dehydrate_previous_session(self, obj):
-        return obj.previous_session_id
-
-    def dehydrate_factor_count(self, obj):
-        return obj.factor_count
-
-    def dehydrate_choice_rationale(self, obj):
-        return obj.choice_rationale
-
 
 class SessionWithMinutesResource(SessionResource):
     general_minutes = Field(column_name=_("Algemene notulen"))
@@ -222,12 +214,6 @@ class SessionWithMinutesResource(SessionResource):
     class Meta:
         name = _("Sessies inclusief notulen")
 
-    def dehydrate_general_minutes(self, obj):
-        return obj.general_minutes
-
-    def dehydrate_wrap_up_notes(self, obj):
-        return obj.wrap_up_notes
-
 
 SESSION_ONLY = [
     "session", "session__initiative", "session__starts_at", "session__initiative__code",
@@ -235,14 +221,9 @@ SESSION_ONLY = [
 ]
 
 
-class ScoreResource(SessionColumns, ExportResource):
+class ScoreResource(SessionColumns):
     """One row per session × chosen factor, with the catalogue code and the levels."""
 
-    session_id = Field(column_name=_("Sessie-ID"))
-    date = Field(column_name=_("Datum"))
-    initiative_code = Field(column_name=_("Code initiatief"))
-    initiative = Field(column_name=_("LLO-initiatief"))
-    is_case = Field(column_name=_("Casus"))
     factor_code = Field(column_name=_("Code succesfactor"))
     factor = Field(column_name=_("Succesfactor"))
     position = Field(column_name=_("Volgorde in het gesprek"))
@@ -278,9 +259,6 @@ class ScoreResource(SessionColumns, ExportResource):
     def dehydrate_factor(self, obj):
         return obj.factor_title or obj.factor.title
 
-    def dehydrate_position(self, obj):
-        return obj.position
-
     def dehydrate_current_level(self, obj):
         return obj.get_current_level_display()
 
@@ -293,9 +271,6 @@ class ScoreResource(SessionColumns, ExportResource):
     def dehydrate_minutes_spent(self, obj):
         return round(obj.seconds_spent / 60)
 
-    def dehydrate_rationale(self, obj):
-        return obj.rationale
-
 
 class ScoreWithMinutesResource(ScoreResource):
     minutes = Field(column_name=_("Notulen"))
@@ -305,19 +280,11 @@ class ScoreWithMinutesResource(ScoreResource):
     class Meta:
         name = _("Scores per succesfactor inclusief notulen")
 
-    def dehydrate_minutes(self, obj):
-        return obj.minutes
 
-
-class ActionPointResource(SessionColumns, ExportResource):
-    session_id = Field(column_name=_("Sessie-ID"))
-    date = Field(column_name=_("Datum"))
-    initiative_code = Field(column_name=_("Code initiatief"))
-    initiative = Field(column_name=_("LLO-initiatief"))
-    is_case = Field(column_name=_("Casus"))
+class ActionPointResource(SessionColumns):
     factor_code = Field(column_name=_("Code succesfactor"))
     factor = Field(column_name=_("Succesfactor"))
-    number = Field(column_name=_("Nummer"))
+    number = Field(attribute="position", column_name=_("Nummer"))
     text = Field(column_name=_("Actiepunt"))
     owner = Field(column_name=_("Trekker"))
     timeframe = Field(column_name=_("Termijn"))
@@ -352,23 +319,8 @@ class ActionPointResource(SessionColumns, ExportResource):
     def dehydrate_factor(self, obj):
         return obj.factor_title or obj.session_factor.factor.title
 
-    def dehydrate_number(self, obj):
-        return obj.position
-
-    def dehydrate_text(self, obj):
-        return obj.text
-
-    def dehydrate_owner(self, obj):
-        return obj.owner
-
-    def dehydrate_timeframe(self, obj):
-        return obj.timeframe
-
     def dehydrate_status(self, obj):
         return obj.get_status_display()
-
-    def dehydrate_status_comment(self, obj):
-        return obj.status_comment
 
     def dehydrate_status_updated_at(self, obj):
         return local(obj.status_updated_at)
@@ -424,9 +376,6 @@ class ReflectionResource(ExportResource):
         event = self.event_of(obj)
         return local(event.starts_at) if event else None
 
-    def dehydrate_session_id(self, obj):
-        return obj.session_id
-
     def dehydrate_table(self, obj):
         return obj.session.location if obj.session else ""
 
@@ -438,15 +387,6 @@ class ReflectionResource(ExportResource):
 
     def dehydrate_is_case(self, obj):
         return obj.session.initiative.is_case if obj.session else None
-
-    def dehydrate_insights(self, obj):
-        return obj.insights
-
-    def dehydrate_levels(self, obj):
-        return obj.levels
-
-    def dehydrate_possibilities(self, obj):
-        return obj.possibilities
 
     def dehydrate_updated_at(self, obj):
         return local(obj.updated_at)
