@@ -327,6 +327,9 @@ def measure(db, users_count, duration, workers):
 
 
 def main():
+    # A SIGTERM (e.g. from `timeout`) must still run the `finally` that stops gunicorn, which
+    # runs in its own process group.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--users", type=int, default=100)
     parser.add_argument("--duration", type=float, default=60)
