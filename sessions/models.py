@@ -429,13 +429,6 @@ class SessionFactor(models.Model):
             .first()
         )
 
-    def seconds_spent_now(self, now=None) -> int:
-        session = self.session
-        if session.current_factor_id == self.pk and session.current_factor_since:
-            now = now or timezone.now()
-            return self.seconds_spent + int((now - session.current_factor_since).total_seconds())
-        return self.seconds_spent
-
 
 class ActionStatus(models.TextChoices):
     """How an action point stands, reviewed at the initiative's next session."""
