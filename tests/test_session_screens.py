@@ -228,3 +228,14 @@ def test_an_absurdly_long_initiative_description_is_refused(moderator):
     assert response.status_code == 200
     assert "niet meer dan 20000 tekens" in response.content.decode()
     assert not Initiative.objects.filter(name="Te lang").exists()
+
+
+def test_a_closed_session_shows_the_time_spent_standing_still(running_session, moderator):
+    factor = running_session.factors.order_by("position").first()
+    SessionFactor.objects.filter(pk=factor.pk).update(seconds_spent=7 * 60 + 5)
+    services.close_session(session=running_session, user=moderator)
+    html = client_for(Client, moderator).get(
+        reverse("sessions:cockpit", args=[running_session.pk]), {"factor": factor.pk}
+    ).content.decode()
+    assert "07:05" in html and "Tijd besteed aan deze succesfactor" in html
+    assert "data-timer-start" not in html  # the script does not run a clock any more

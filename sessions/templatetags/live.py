@@ -36,3 +36,10 @@ def field_key(kind, pk, name):
 @register.filter
 def as_id(key):
     return key.replace(":", "-")
+
+
+@register.filter
+def mmss(seconds):
+    """Seconds as mm:ss, as the clock shows them (the script takes over while it runs)."""
+    seconds = max(int(seconds or 0), 0)
+    return f"{seconds // 60:02d}:{seconds % 60:02d}"
