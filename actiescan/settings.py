@@ -115,7 +115,7 @@ def database_from_env() -> dict:
             del config["TEST"]["NAME"]
         return config
     return {
-        "ENGINE": "django.db.backends.sqlite3",
+        "ENGINE": "actiescan.db",
         "NAME": os.environ.get("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
         "CONN_MAX_AGE": envint("CONN_MAX_AGE", 600),
         "OPTIONS": {
@@ -138,7 +138,7 @@ DATABASES = {"default": database_from_env()}
 # answers in several threads, which with an in-memory database all share one connection and
 # collide ("database table is locked"); with a file each thread has its own connection, WAL and
 # busy timeout, as in production. One file per test process, removed afterwards.
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"] == "actiescan.db":
     DATABASES["default"]["TEST"] = {
         "NAME": os.environ.get("SQLITE_TEST_PATH")
         or str(Path(tempfile.gettempdir()) / f"actiescan-test-{os.getpid()}.sqlite3")

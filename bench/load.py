@@ -18,6 +18,7 @@ import asyncio
 import json
 import os
 import random
+import resource
 import signal
 import socket
 import statistics
@@ -161,6 +162,7 @@ class Connection:
     def __init__(self, port):
         self.port = port
         self.reader = self.writer = None
+        self.sync_token = None
 
     async def request(self, method, path, headers, body=b""):
         for attempt in (1, 2):
@@ -181,7 +183,7 @@ class Connection:
     async def read_response(self):
         status_line = await self.reader.readuntil(b"\r\n")
         status = int(status_line.split()[1])
-        length, chunked, close = 0, False, False
+        length, chunked, close, sync_token = 0, False, False, None
         while True:
             line = await self.reader.readuntil(b"\r\n")
             if line == b"\r\n":
@@ -194,6 +196,8 @@ class Connection:
                 chunked = True
             elif name == "connection" and value == "close":
                 close = True
+            elif name == "x-sync-token":
+                sync_token = line.decode("latin-1").partition(":")[2].strip()
         if chunked:
             body = b""
             while True:
@@ -207,14 +211,15 @@ class Connection:
         if close:
             self.writer.close()
             self.writer = None
+        self.sync_token = sync_token
         return status, body
 
 
-async def virtual_user(user, port, stop_at, results, counter):
+async def virtual_user(user, port, stop_at, results, counter, use_token):
     csrf = "b" * 32  # an unmasked 32-character CSRF secret, the same in cookie and header
     cookies = f"sessionid={user['cookie']}; csrftoken={csrf}"
     connection = Connection(port)
-    version, revision = 0, user["revision"]
+    version, revision, sync_token = 0, user["revision"], None
     await asyncio.sleep(random.random() * 2)
     next_save = time.perf_counter()
     next_poll = next_save + 1.0
@@ -244,6 +249,8 @@ async def virtual_user(user, port, stop_at, results, counter):
         else:
             await asyncio.sleep(max(0, next_poll - now))
             headers = {"Cookie": cookies, "Accept": "application/json"}
+            if sync_token and use_token:  # as live.js does (docs/live-protocol.md)
+                headers["X-Sync-Token"] = sync_token
             started = time.perf_counter()
             try:
                 status, payload = await connection.request("GET", f"/sessies/{user['session']}/sync/?since={revision}", headers)
@@ -252,6 +259,7 @@ async def virtual_user(user, port, stop_at, results, counter):
                 connection = Connection(port)
             else:
                 ok = status in (200, 204)
+                sync_token = connection.sync_token or sync_token
                 if status == 200:
                     revision = json.loads(payload)["revision"]
                 results["poll"].append((time.perf_counter() - started, None if ok else f"status {status}"))
@@ -271,13 +279,13 @@ async def floor_user(port, stop_at, results, rate=5.0):
         await asyncio.sleep(1 / rate)
 
 
-async def run_load(users, port, duration):
+async def run_load(users, port, duration, use_token):
     results = {"save": [], "poll": [], "floor": []}
     stop_at = time.perf_counter() + duration
     counter = [0]
     await asyncio.gather(
         floor_user(port, stop_at, results),
-        *(virtual_user(user, port, stop_at, results, counter) for user in users),
+        *(virtual_user(user, port, stop_at, results, counter, use_token) for user in users),
     )
     return results
 
@@ -311,7 +319,25 @@ def summarise(results, duration):
     return summary, "\n".join(lines)
 
 
-def measure(db, users_count, duration, workers):
+def group_cpu_seconds(pgid: int) -> float:
+    """CPU time (user + system) of every process in gunicorn's process group, from /proc."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # field 5 of stat: the process group
+            total += int(fields[11]) + int(fields[12])  # utime, stime in clock ticks
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measure(db, users_count, duration, workers, use_token=True):
     tmp = Path(tempfile.mkdtemp(prefix="actiescan-bench-"))
     env = server_env(db, tmp / "bench.sqlite3")
     if db == "postgres":
@@ -320,10 +346,20 @@ def measure(db, users_count, duration, workers):
     port = free_port()
     server = start_server(env, port, workers)
     try:
-        results = asyncio.run(run_load(users, port, duration))
+        server_cpu, load_cpu = group_cpu_seconds(server.pid), own_cpu_seconds()
+        results = asyncio.run(run_load(users, port, duration, use_token))
+        server_cpu = group_cpu_seconds(server.pid) - server_cpu
+        load_cpu = own_cpu_seconds() - load_cpu
     finally:
         stop_server(server)
-    return summarise(results, duration)
+    summary, text = summarise(results, duration)
+    requests = sum(len(v) for v in results.values()) or 1
+    text += (
+        f"\n  CPU: server {server_cpu / duration * 100:.0f}% of a core "
+        f"({server_cpu / requests * 1000:.2f} ms per request), "
+        f"load generator {load_cpu / duration * 100:.0f}% ({load_cpu / requests * 1000:.2f} ms per request)"
+    )
+    return summary, text
 
 
 def main():
@@ -336,11 +372,13 @@ def main():
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--ramp", help="comma-separated user counts for the capacity curve")
+    parser.add_argument("--no-sync-token", action="store_true",
+                        help="poll without the sync token (every poll takes the full path)")
     args = parser.parse_args()
     counts = [int(n) for n in args.ramp.split(",")] if args.ramp else [args.users]
     print(f"db={args.db} workers={args.workers} duration={args.duration:.0f}s")
     for count in counts:
-        summary, text = measure(args.db, count, args.duration, args.workers)
+        summary, text = measure(args.db, count, args.duration, args.workers, not args.no_sync_token)
         print(f"users={count}")
         print(text, flush=True)
         if args.ramp and (summary["save"]["p95"] > 100 or summary["save"]["errors"] or summary["poll"]["errors"]):

@@ -114,25 +114,59 @@ def main():
         profiler.stop()
         print(profiler.output_text(unicode=True, color=False, show_all=False))
         return
-    print(f"{'page':<16} {'median ms':>10} {'queries':>8}   (8 factors, {runs} runs)")
+    print(f"{'page':<28} {'median ms':>10} {'queries':>8}   (8 factors, {runs} runs)")
     for name, (client, url) in pages.items():
         median, queries = measure(client, url, runs)
-        print(f"{name:<16} {median:>10.1f} {queries:>8}")
+        print(f"{name:<28} {median:>10.1f} {queries:>8}")
     running.refresh_from_db()
     sync_url = reverse("sessions:sync", args=[running.pk]) + f"?since={running.revision}"
     median, queries = measure_204(mod_client, sync_url, runs)
-    print(f"{'sync, no change':<16} {median:>10.1f} {queries:>8}")
+    print(f"{'sync, no change, full path':<28} {median:>10.1f} {queries:>8}")
+    token = mod_client.get(sync_url).headers["X-Sync-Token"]
+    median, queries = measure_204(mod_client, sync_url, runs, headers={"X-Sync-Token": token})
+    print(f"{'sync, no change, with token':<28} {median:>10.1f} {queries:>8}")
+    median, queries = measure_save(mod_client, running, runs)
+    print(f"{'autosave':<28} {median:>10.1f} {queries:>8}")
+    # The other screen saved one field since this screen's last poll: what a workshop mostly sees.
+    running.refresh_from_db()
+    changed_url = reverse("sessions:sync", args=[running.pk]) + f"?since={running.revision - 1}"
+    median, queries = measure_204(mod_client, changed_url, runs, status=200)
+    print(f"{'sync, one change, full path':<28} {median:>10.1f} {queries:>8}")
+    median, queries = measure_204(mod_client, changed_url, runs, status=200, headers={"X-Sync-Token": token})
+    print(f"{'sync, one change, with token':<28} {median:>10.1f} {queries:>8}")
+    median, queries = measure_204(Client(), reverse("healthz"), runs, status=200)
+    print(f"{'healthz (floor)':<28} {median:>10.1f} {queries:>8}")
 
 
-def measure_204(client, url, runs):
+def measure_204(client, url, runs, status=204, headers=None):
     timings, queries = [], 0
     for _ in range(runs):
         with CaptureQueriesContext(connection) as captured:
             started = time.perf_counter()
-            response = client.get(url)
+            response = client.get(url, headers=headers)
             timings.append(time.perf_counter() - started)
-        assert response.status_code == 204
+        assert response.status_code == status
         queries = len(captured)
+    return statistics.median(timings) * 1000, queries
+
+
+def measure_save(client, session, runs):
+    """An autosave of the minutes, the version carried forward as live.js does."""
+    factor = session.factors.order_by("position").first()
+    url = reverse("sessions:save", args=[session.pk])
+    field, version = f"factor:{factor.pk}:minutes", factor.minutes_version
+    timings, queries = [], 0
+    for n in range(runs + 1):
+        data = {"field": field, "value": f"Notulen, versie {n}.", "version": version}
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            response = client.post(url, data, HTTP_ACCEPT="application/json")
+            elapsed = time.perf_counter() - started
+        assert response.status_code == 200, response.content
+        version = response.json()["version"]
+        if n:  # the first is the warm-up
+            timings.append(elapsed)
+            queries = len(captured)
     return statistics.median(timings) * 1000, queries
 
 

@@ -173,10 +173,17 @@ def factors_with_actions(session: ScanSession):
     )
 
 
-SESSION_VALUE_FIELDS = [name for kind, name in FIELD_SPECS if kind == "session"] + [
-    f"{name}_version" for (kind, name), spec in FIELD_SPECS.items()
-    if kind == "session" and spec.versioned
-]
+def _value_fields(kind: str) -> list[str]:
+    """The columns that hold the editable fields of `kind` and their versions."""
+    return [name for spec_kind, name in FIELD_SPECS if spec_kind == kind] + [
+        f"{name}_version" for (spec_kind, name), spec in FIELD_SPECS.items()
+        if spec_kind == kind and spec.versioned
+    ]
+
+
+SESSION_VALUE_FIELDS = _value_fields("session")
+FACTOR_VALUE_FIELDS = _value_fields("factor")
+ACTION_VALUE_FIELDS = _value_fields("action")
 
 
 def field_values(*, session=None, factors=(), actions=()) -> dict[str, dict]:
@@ -204,11 +211,16 @@ def _current_values(session: ScanSession, keys, *, everything: bool) -> dict[str
     for key in keys:
         spec, pk = parse_key(key)
         wanted[spec.kind].add(pk)
-    factors = SessionFactor.objects.filter(session=session).defer("snapshot")
-    actions = ActionPoint.objects.filter(session_factor__session=session)
-    if not everything:
-        factors = factors.filter(pk__in=wanted["factor"]) if wanted["factor"] else []
-        actions = actions.filter(pk__in=wanted["action"]) if wanted["action"] else []
+    # Only the rows and columns asked for: this runs for every poll that sees a change.
+    factors = actions = ()
+    if everything or wanted["factor"]:
+        factors = SessionFactor.objects.filter(session=session).only(*FACTOR_VALUE_FIELDS)
+        if not everything:
+            factors = factors.filter(pk__in=wanted["factor"])
+    if everything or wanted["action"]:
+        actions = ActionPoint.objects.filter(session_factor__session=session).only(*ACTION_VALUE_FIELDS)
+        if not everything:
+            actions = actions.filter(pk__in=wanted["action"])
     load_session = everything or bool(wanted["session"])
     if load_session:
         # The poll loaded only what the 204 answer needs.
@@ -223,15 +235,15 @@ def changes_since(session: ScanSession, since: int) -> dict | None:
     if 0 <= since == session.revision:
         return None
     stale_client = since < 0 or since > session.revision
+    # Plain tuples rather than model instances: this runs for every poll that sees a change.
     history = list(
         FieldRevision.objects.filter(session=session, revision__gt=max(since, 0))
         .filter(field__regex=SESSION_KEY_PATTERN)
-        .select_related("author")
         .order_by("pk")
-        .only("field", "revision", "created_at", "author__first_name", "author__last_name",
-              "author__username")
+        .values_list("field", "revision", "created_at", "author__first_name", "author__last_name",
+                     "author__username")
     )
-    last_by_key = {entry.field: entry for entry in history}
+    last_by_key = {entry[0]: entry for entry in history}
     values = _current_values(session, last_by_key, everything=stale_client)
     fields = {}
     for key, item in values.items():
@@ -239,10 +251,12 @@ def changes_since(session: ScanSession, since: int) -> dict | None:
             continue  # another field of a row that was loaded for a changed one
         entry = last_by_key.get(key)
         if entry:
-            item["saved_by"] = display_name(entry.author)
-            item["saved_at"] = timezone.localtime(entry.created_at).strftime("%H:%M")
+            _, _, created_at, first_name, last_name, username = entry
+            # As display_name(): the full name as User.get_full_name() makes it, else the username.
+            item["saved_by"] = f"{first_name or ''} {last_name or ''}".strip() or username or ""
+            item["saved_at"] = timezone.localtime(created_at).strftime("%H:%M")
         fields[key] = item
-    covered = {entry.revision for entry in history}
+    covered = {entry[1] for entry in history}
     structural = stale_client or len(covered) < session.revision - since
     refresh = structural or any(
         parse_key(key)[0].type in SUMMARY_KINDS or key.startswith("action:") for key in last_by_key

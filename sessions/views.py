@@ -22,7 +22,7 @@ from actiescan import audit
 from actiescan.models import Level, SuccessFactor
 from actiescan.roles import can_plan_sessions, is_ser_staff
 
-from . import services
+from . import services, sync_tokens
 from .charts import level_chart
 from .fields import FieldError, key_for, whole_number
 from .forms import ChooseFactorsForm, InitiativeForm, ParticipantForm, SessionForm
@@ -407,7 +407,8 @@ def saved_payload(saved: services.SavedField) -> dict:
 @json_login_required
 @require_POST
 def save_field(request, pk):
-    session = ScanSession.objects.visible_to(request.user).filter(pk=pk).first()
+    # Only what the save needs: the session row also holds long texts.
+    session = ScanSession.objects.visible_to(request.user).filter(pk=pk).only("pk", "status").first()
     if session is None:
         return json_error("not_found", _("Deze sessie bestaat niet of u heeft er geen toegang toe."), 404)
     try:
@@ -443,8 +444,18 @@ def save_field(request, pk):
 
 
 @never_cache
-@json_login_required
 def sync(request, pk):
+    since = whole_number(request.GET.get("since", ""), -1)
+    # A screen with a valid sync token is checked in one query, without the login-session and
+    # user lookups (see sync_tokens); any other request takes the full path.
+    session = sync_tokens.session_for(request, pk)
+    if session is None:
+        return sync_checked(request, pk, since)
+    return sync_answer(session, since)
+
+
+@json_login_required
+def sync_checked(request, pk, since):
     session = (
         ScanSession.objects.visible_to(request.user)
         .filter(pk=pk)
@@ -453,12 +464,14 @@ def sync(request, pk):
     )
     if session is None:
         return json_error("not_found", _("Deze sessie bestaat niet of u heeft er geen toegang toe."), 404)
-    raw = request.GET.get("since", "")
-    since = whole_number(raw, -1)
+    response = sync_answer(session, since)
+    response[sync_tokens.HEADER] = sync_tokens.issue(request, session.pk)
+    return response
+
+
+def sync_answer(session, since):
     changes = services.changes_since(session, since)
-    if changes is None:
-        return HttpResponse(status=204)
-    return JsonResponse(changes)
+    return HttpResponse(status=204) if changes is None else JsonResponse(changes)
 
 
 @login_required

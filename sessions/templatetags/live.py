@@ -1,5 +1,6 @@
 from django import template
 
+from .. import sync_tokens
 from ..fields import key_for
 
 register = template.Library()
@@ -43,3 +44,11 @@ def mmss(seconds):
     """Seconds as mm:ss, as the clock shows them (the script takes over while it runs)."""
     seconds = max(int(seconds or 0), 0)
     return f"{seconds // 60:02d}:{seconds % 60:02d}"
+
+
+@register.simple_tag(takes_context=True)
+def sync_token(context, session):
+    """The live poll's token (see sessions/sync_tokens.py); only on pages whose view checked the
+    user's access to `session`."""
+    request = context.get("request")
+    return sync_tokens.issue(request, session.pk) if request is not None else ""

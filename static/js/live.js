@@ -456,7 +456,13 @@
               json = null;
             }
           }
-          return { status: res.status, json: json, login: false, date: res.headers.get("Date") };
+          return {
+            status: res.status,
+            json: json,
+            login: false,
+            date: res.headers.get("Date"),
+            syncToken: res.headers.get("X-Sync-Token"),
+          };
         });
       })
       .catch(() => ({ network: true }))
@@ -872,15 +878,20 @@
       return;
     }
     url.searchParams.set("since", main.dataset.revision || "0");
+    const headers = { Accept: "application/json", "X-Requested-With": "fetch" };
+    // Lets the server answer "nothing changed" cheaply (see docs/live-protocol.md).
+    if (main.dataset.syncToken) headers["X-Sync-Token"] = main.dataset.syncToken;
+    const syncUrl = main.dataset.syncUrl;
     syncBusy = true;
     const started = now();
-    request(url.toString(), {
-      method: "GET",
-      headers: { Accept: "application/json", "X-Requested-With": "fetch" },
-    })
+    request(url.toString(), { method: "GET", headers: headers })
       .then((res) => {
         if (res.network) return;
         noteClock(res.date, started);
+        const current = mainEl();
+        if (res.syncToken && current && current.dataset.syncUrl === syncUrl) {
+          current.dataset.syncToken = res.syncToken;
+        }
         if (res.status === 401) {
           setBanner("login", (res.json && res.json.message) || msg("unsaved"));
           return;

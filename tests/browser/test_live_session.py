@@ -81,6 +81,12 @@ def test_moderator_and_notulist_run_a_session_together(table, live_server):
     assert first.minutes == "De representant vertelt over de doelgroep."
     assert (first.current_level, first.desired_level) == ("gevorderd", "voldragen")
 
+    # The polls carry the sync token the page handed out (one query per unchanged poll).
+    with notu.expect_request(lambda request: "/sync/" in request.url, timeout=SYNC_TIMEOUT + 8000) as poll:
+        pass
+    token = poll.value.headers.get("x-sync-token", "")
+    assert token.startswith(f"{session.pk}:")
+
 
 def test_conflict_shows_both_texts_and_merging_keeps_both(table, live_server):
     session, mod, notu, _ = table

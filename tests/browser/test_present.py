@@ -54,8 +54,11 @@ def test_the_projector_follows_the_moderator(table, live_server, moderator):
     expect(screen.locator(".present-question")).to_contain_text(first.snapshot["main_question"])
     assert screen.locator("#main input, #main textarea, #main select").count() == 0
     # Large type: the factor's title is big enough to read from the back of the room.
-    size = screen.locator("#present-title").evaluate("el => parseFloat(getComputedStyle(el).fontSize)")
-    assert size >= 48
+    # (Waits for the stylesheet: right after the redirect the text can be there before the CSS.)
+    screen.wait_for_function(
+        "() => parseFloat(getComputedStyle(document.querySelector('#present-title')).fontSize) >= 48",
+        timeout=5000,
+    )
 
     # The moderator moves on and scores; the projector follows without a reload.
     mod.goto(f"{live_server.url}/sessies/{session.pk}/cockpit/?factor={first.pk}")
