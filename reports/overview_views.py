@@ -84,7 +84,10 @@ def sessions_context(request, form, *, status=200):
         all_stages = overviews.filtered_sessions(form, apply_stage=False)
         context["pipeline"] = overviews.pipeline_counts(all_stages)
         rows = overviews.session_rows(overviews.filtered_sessions(form))
-        context["page"] = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("pagina"))
+        paginator = Paginator(rows, PAGE_SIZE)
+        # The pipeline already counted them: spares a COUNT over the annotated query.
+        paginator.count = overviews.total_in_stage(context["pipeline"], form.cleaned_data.get("stage"))
+        context["page"] = paginator.get_page(request.GET.get("pagina"))
         context["filters"] = form.filter_values()
         context["query"] = urlencode(context["filters"])
         others = {k: v for k, v in context["filters"].items() if k != "stage"}

@@ -152,6 +152,13 @@ def pipeline_counts(sessions) -> list[dict]:
     return [{"value": key, "label": labels[key], "count": counts[key]} for key in keys]
 
 
+def total_in_stage(pipeline: list[dict], stage: str) -> int:
+    """How many sessions the list shows, from `pipeline_counts` of the same filters: every
+    session is in exactly one stage; follow-up is counted on its own."""
+    counts = {step["value"]: step["count"] for step in pipeline}
+    return counts[stage] if stage else sum(counts[value] for value in PipelineStage.values)
+
+
 def session_rows(sessions):
     return (
         sessions.select_related("initiative", "moderator", "notulist")
