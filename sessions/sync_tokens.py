@@ -10,26 +10,29 @@ cookie — is part of the signing salt, so the token is useless without that coo
 
 A poll with a valid token is checked in one query that reads the session's revision only if, at
 this moment,
-- the login session still exists and has not expired (logging out ends the token at once), and
+- the login session still exists and has not expired (logging out ends the token at once),
 - the user is still active and may still see the session: its moderator, its notulist or staff —
-  the same rule as ScanSession.objects.visible_to (tests/test_sync_tokens.py holds them equal).
+  the same rule as ScanSession.objects.visible_to (tests/test_sync_tokens.py holds them equal),
+- and the user's password is the one the token was issued under (a mark derived from Django's
+  session auth hash), so a password change ends the tokens of every login, as Django does.
 Anything else — no, foreign or expired token, no access — takes the full, authenticated view,
-which answers the same way and hands out a fresh token. What the token path does not see is a
-password change made in another login (Django ends those logins at their next full request): the
-token's short life (MAX_AGE) bounds that."""
+which answers the same way and hands out a fresh token. Tokens only ever read: saves always take
+Django's own authentication."""
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
 from django.core import signing
 from django.db import connection
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils import timezone
 
 from .models import ScanSession
 
 SESSIONS = ScanSession._meta.db_table
 LOGINS = Session._meta.db_table
-USERS = get_user_model()._meta.db_table
+User = get_user_model()
+USERS = User._meta.db_table
 
 HEADER = "X-Sync-Token"
 SALT = "actiescan.sessions.sync-token"
@@ -41,13 +44,19 @@ def _signer(login_key: str) -> signing.TimestampSigner:
     return signing.TimestampSigner(salt=f"{SALT}:{login_key}")
 
 
+def _password_mark(user) -> str:
+    # Derived from the session auth hash (an HMAC of the password hash), never the hash itself.
+    return salted_hmac(f"{SALT}.password", user.get_session_auth_hash(), algorithm="sha256").hexdigest()[:20]
+
+
 def issue(request, session_pk: int) -> str:
     """A token for the logged-in user of `request`, whose access to the session was just checked
     ("" when there is no login session to bind it to, or sessions are not in the database)."""
     login_key = request.session.session_key
-    if not login_key or settings.SESSION_ENGINE != DB_SESSIONS or not request.user.is_authenticated:
+    user = request.user
+    if not login_key or settings.SESSION_ENGINE != DB_SESSIONS or not user.is_authenticated:
         return ""
-    return _signer(login_key).sign(f"{session_pk}:{request.user.pk}")
+    return _signer(login_key).sign(f"{session_pk}:{user.pk}:{_password_mark(user)}")
 
 
 def session_for(request, session_pk: int) -> ScanSession | None:
@@ -63,22 +72,25 @@ def session_for(request, session_pk: int) -> ScanSession | None:
         value = _signer(login_key).unsign(token, max_age=MAX_AGE)
     except signing.BadSignature:  # also SignatureExpired
         return None
-    token_session, _, user_pk = value.partition(":")
-    if token_session != str(session_pk) or not user_pk.isdigit():
+    token_session, user_pk, mark = (value.split(":") + ["", ""])[:3]
+    if token_session != str(session_pk) or not user_pk.isdigit() or not mark:
         return None
     # Raw SQL on purpose: this runs every 2 s for every open screen, and building the same
     # query through the ORM costs more than running it. The user condition mirrors
     # ScanSessionQuerySet.visible_to and roles.is_ser_staff.
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT s.revision, s.status, s.current_factor_id FROM {SESSIONS} s "
-            f"WHERE s.id = %s "
-            f"AND EXISTS (SELECT 1 FROM {LOGINS} l WHERE l.session_key = %s AND l.expire_date > %s) "
-            f"AND EXISTS (SELECT 1 FROM {USERS} u WHERE u.id = %s AND u.is_active "
-            "AND (u.is_staff OR s.moderator_id = u.id OR s.notulist_id = u.id))",
-            [session_pk, login_key, timezone.now(), int(user_pk)],
+            f"SELECT s.revision, s.status, s.current_factor_id, u.password "
+            f"FROM {SESSIONS} s JOIN {USERS} u ON u.id = %s "
+            "WHERE s.id = %s AND u.is_active "
+            "AND (u.is_staff OR s.moderator_id = u.id OR s.notulist_id = u.id) "
+            f"AND EXISTS (SELECT 1 FROM {LOGINS} l WHERE l.session_key = %s AND l.expire_date > %s)",
+            [int(user_pk), session_pk, login_key, timezone.now()],
         )
         row = cursor.fetchone()
     if row is None:
         return None
-    return ScanSession(pk=session_pk, revision=row[0], status=row[1], current_factor_id=row[2])
+    revision, status, current_factor_id, password = row
+    if not constant_time_compare(mark, _password_mark(User(pk=int(user_pk), password=password))):
+        return None
+    return ScanSession(pk=session_pk, revision=revision, status=status, current_factor_id=current_factor_id)

@@ -109,6 +109,16 @@ def test_losing_access_ends_the_token_at_once(running_session, moderator, modera
     assert response.status_code == 404
 
 
+def test_a_password_change_ends_the_tokens_of_every_login(running_session, moderator, moderator_client):
+    token = page_token(moderator_client, running_session)
+    running_session.refresh_from_db()
+    moderator.set_password("een-ander-lang-wachtwoord")
+    moderator.save()
+    # Django ends the other logins at their next request; the token path must not outlive that.
+    response = sync(moderator_client, running_session, running_session.revision, token)
+    assert response.status_code == 401
+
+
 def test_a_deactivated_user_gets_nothing(running_session, moderator, moderator_client):
     token = page_token(moderator_client, running_session)
     running_session.refresh_from_db()
@@ -123,7 +133,7 @@ def test_an_expired_or_tampered_token_takes_the_full_path(running_session, moder
     running_session.refresh_from_db()
     revision = running_session.revision
     later = time.time() + sync_tokens.MAX_AGE + 5
-    for bad in (token[:-2] + "xx", "1:2:3", "x" * 500, token + "\u00b2"):
+    for bad in (token[:-2] + "xx", "1:2:3", "x" * 500, token + "\u00b2", token.split(":", 1)[1]):
         response = sync(moderator_client, running_session, revision, bad)
         assert response.status_code == 204 and response.headers[sync_tokens.HEADER] != bad
     with mock.patch("django.core.signing.time.time", return_value=later):
@@ -146,7 +156,8 @@ def test_the_token_query_gives_access_exactly_as_visible_to(
             "inactive moderator": moderator, "staff without staff rights": staff}[who]
     client = client_for(Client, user)
     login_key = client.cookies["sessionid"].value
-    token = sync_tokens._signer(login_key).sign(f"{running_session.pk}:{user.pk}")
+    token = sync_tokens._signer(login_key).sign(
+        f"{running_session.pk}:{user.pk}:{sync_tokens._password_mark(user)}")
     if who == "inactive moderator":
         user.is_active = False
         user.save()
