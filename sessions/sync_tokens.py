@@ -24,8 +24,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
 from django.core import signing
 from django.db import connection
-from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from .models import ScanSession
 
