@@ -100,6 +100,7 @@ def save(request, pk):
         saved = services.save_advice_field(
             advice=advice, key=request.POST.get("field", ""), values=request.POST.getlist("value"),
             version=request.POST.get("version"), user=request.user,
+            on_saved=lambda: audit.record(request, session, audit.CHANGED_ADVICE),
         )
     except FieldError as error:
         return json_error("invalid", str(error), 400)
@@ -111,7 +112,6 @@ def save(request, pk):
              **saved_payload(conflict.saved)},
             status=409,
         )
-    audit.record(request, session, audit.CHANGED_ADVICE)
     return JsonResponse(saved_payload(saved))
 
 

@@ -106,7 +106,7 @@ def _bump_advice(advice) -> int:
     return advice.revision
 
 
-def save_advice_field(*, advice, key: str, values: list[str], version, user):
+def save_advice_field(*, advice, key: str, values: list[str], version, user, on_saved=None):
     spec, pk = parse_key(key)
     if spec.kind == "advice" and pk == advice.pk:
         target = Advice.objects.filter(pk=advice.pk)
@@ -117,7 +117,7 @@ def save_advice_field(*, advice, key: str, values: list[str], version, user):
     value = clean_value(spec, values)
     return store_field(
         spec=spec, target=target, key=key, value=value, version=version,
-        session=advice.session, user=user, bump=lambda: _bump_advice(advice),
+        session=advice.session, user=user, bump=lambda: _bump_advice(advice), on_saved=on_saved,
     )
 
 

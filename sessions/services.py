@@ -105,7 +105,8 @@ def last_saved(session: ScanSession, key: str) -> FieldRevision | None:
     )
 
 
-def save_field(*, session: ScanSession, key: str, values: list[str], version, user) -> SavedField:
+def save_field(*, session: ScanSession, key: str, values: list[str], version, user,
+               on_saved=None) -> SavedField:
     """Save one field of a session (see store_field)."""
     spec, pk = parse_key(key)
     value = clean_value(spec, values)
@@ -114,17 +115,20 @@ def save_field(*, session: ScanSession, key: str, values: list[str], version, us
     return store_field(
         spec=spec, target=_target(session, spec.kind, pk), key=key, value=value,
         version=version, session=session, user=user, bump=lambda: _bump_revision(session),
+        on_saved=on_saved,
     )
 
 
-def store_field(*, spec: FieldSpec, target, key: str, value, version, session, user, bump) -> SavedField:
+def store_field(*, spec: FieldSpec, target, key: str, value, version, session, user, bump,
+                on_saved=None) -> SavedField:
     """Store a checked value in the one row `target` selects, and append it to the history.
 
     Text fields only go through when `version` is the stored version (a conditional UPDATE:
     optimistic concurrency); otherwise Conflict carries the stored text so that both can be
     shown. Re-sending text that is already stored succeeds, so a retry after a lost response
     never turns into a conflict or a duplicate. `bump` counts the change on the document and
-    returns its new revision, inside the same transaction."""
+    returns its new revision, inside the same transaction; so does `on_saved` (the audit line),
+    when a change was stored: one write transaction per save, no savepoint."""
     name = spec.name
     with transaction.atomic():
         if spec.versioned:
@@ -161,6 +165,8 @@ def store_field(*, spec: FieldSpec, target, key: str, value, version, session, u
             session=session, field=key, value=_revision_text(spec, value),
             version=new_version, revision=revision, author=user,
         )
+        if on_saved is not None:
+            on_saved()
     return SavedField(
         key=key, value=value, version=new_version, saved_at=entry.created_at,
         saved_by=display_name(user),

@@ -8,7 +8,6 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.db.models import Count
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -412,17 +411,16 @@ def save_field(request, pk):
     if session is None:
         return json_error("not_found", _("Deze sessie bestaat niet of u heeft er geen toegang toe."), 404)
     try:
-        # One write transaction for the save and its audit line (SQLite takes its write lock
-        # once per save, not twice).
-        with transaction.atomic():
-            saved = services.save_field(
-                session=session,
-                key=request.POST.get("field", ""),
-                values=request.POST.getlist("value"),
-                version=request.POST.get("version"),
-                user=request.user,
-            )
-            audit.record(request, session, audit.CHANGED_MINUTES)
+        # The audit line goes into the save's own transaction: SQLite's write lock is taken
+        # once per save, and no savepoint is needed.
+        saved = services.save_field(
+            session=session,
+            key=request.POST.get("field", ""),
+            values=request.POST.getlist("value"),
+            version=request.POST.get("version"),
+            user=request.user,
+            on_saved=lambda: audit.record(request, session, audit.CHANGED_MINUTES),
+        )
     except FieldError as error:
         return json_error("invalid", str(error), 400)
     except services.SessionClosed:
