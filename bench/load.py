@@ -319,15 +319,17 @@ def summarise(results, duration):
     return summary, "\n".join(lines)
 
 
-def group_cpu_seconds(pgid: int) -> float:
-    """CPU time (user + system) of every process in gunicorn's process group, from /proc."""
+def cpu_seconds(pgid: int | None = None, name: str | None = None) -> float:
+    """CPU time (user + system) of the processes in process group `pgid` (gunicorn) or with
+    command name `name` (the PostgreSQL server), from /proc."""
     total = 0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
+            text = stat.read_text()
         except OSError:
             continue
-        if int(fields[2]) == pgid:  # field 5 of stat: the process group
+        command, fields = text[text.index("(") + 1:text.rindex(")")], text.rsplit(")", 1)[1].split()
+        if (pgid is not None and int(fields[2]) == pgid) or command == name:  # field 5: the group
             total += int(fields[11]) + int(fields[12])  # utime, stime in clock ticks
     return total / os.sysconf("SC_CLK_TCK")
 
@@ -346,10 +348,11 @@ def measure(db, users_count, duration, workers, use_token=True):
     port = free_port()
     server = start_server(env, port, workers)
     try:
-        server_cpu, load_cpu = group_cpu_seconds(server.pid), own_cpu_seconds()
+        server_cpu, load_cpu, db_cpu = cpu_seconds(server.pid), own_cpu_seconds(), cpu_seconds(name="postgres")
         results = asyncio.run(run_load(users, port, duration, use_token))
-        server_cpu = group_cpu_seconds(server.pid) - server_cpu
+        server_cpu = cpu_seconds(server.pid) - server_cpu
         load_cpu = own_cpu_seconds() - load_cpu
+        db_cpu = cpu_seconds(name="postgres") - db_cpu
     finally:
         stop_server(server)
     summary, text = summarise(results, duration)
@@ -358,6 +361,8 @@ def measure(db, users_count, duration, workers, use_token=True):
         f"\n  CPU: server {server_cpu / duration * 100:.0f}% of a core "
         f"({server_cpu / requests * 1000:.2f} ms per request), "
         f"load generator {load_cpu / duration * 100:.0f}% ({load_cpu / requests * 1000:.2f} ms per request)"
+        + (f", PostgreSQL {db_cpu / duration * 100:.0f}% ({db_cpu / requests * 1000:.2f} ms per request)"
+           if db == "postgres" else "")
     )
     return summary, text
 
