@@ -182,6 +182,10 @@ def finalize(request, pk):
     except services.DocumentTooLarge as error:
         messages.error(request, str(error))
         return redirect("reports:advice", pk=pk)
+    except services.AdviceChanged:
+        messages.error(request, _("Het advies werd gewijzigd terwijl de pdf werd gemaakt. Er is "
+                                  "geen versie gemaakt. Probeer het nog eens."))
+        return redirect("reports:advice", pk=pk)
     audit.record(request, advice.session, audit.FINALIZED_ADVICE, detail=f"v{version.number}")
     messages.success(
         request,

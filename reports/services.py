@@ -9,6 +9,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from sessions.fields import FieldError, clean_value, parse_key
+from sessions.models import ScanSession
 from sessions.services import display_name, factors_with_actions, store_field
 
 from .models import Advice, AdviceSection, AdviceVersion, ShareLink
@@ -136,22 +137,46 @@ def check_document_size(content: dict):
         )
 
 
-@transaction.atomic
-def finalize(*, advice, user) -> AdviceVersion:
-    """Freeze the advice as it is now into the next numbered version, with its PDF."""
+class AdviceChanged(Exception):
+    """The advice kept changing while its PDF was being made."""
+
+
+def _finalize_state(advice) -> tuple[int, int, int]:
+    """What a version is made from: the advice's and the session's revision, and the number the
+    next version gets."""
+    revision = Advice.objects.filter(pk=advice.pk).values_list("revision", flat=True).get()
+    session_revision = ScanSession.objects.filter(pk=advice.session_id).values_list(
+        "revision", flat=True).get()
+    last = advice.versions.order_by("-number").values_list("number", flat=True).first() or 0
+    return revision, session_revision, last + 1
+
+
+def finalize(*, advice, user, attempts: int = 3) -> AdviceVersion:
+    """Freeze the advice as it is now into the next numbered version, with its PDF.
+
+    The PDF takes about a second to make, so it is made outside the write transaction (on SQLite
+    every autosave of every table would wait for it). The short transaction that stores the
+    version first checks, with the advice row locked, that nothing changed in the meantime;
+    otherwise it starts again, up to `attempts` times."""
     from .document import advice_content, render_pdf
 
-    # Lock the advice row so two finalize clicks cannot take the same number.
-    advice = Advice.objects.select_for_update().get(pk=advice.pk)
-    number = (advice.versions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
-    now = timezone.now()
-    content = advice_content(advice, number=number, finalized_at=now, finalized_by=user)
-    check_document_size(content)
-    pdf, page_count = render_pdf(content)
-    return AdviceVersion.objects.create(
-        advice=advice, number=number, content=content, pdf=pdf, pdf_size=len(pdf),
-        page_count=page_count, finalized_by=user, finalized_at=now,
-    )
+    for _attempt in range(attempts):
+        state = _finalize_state(advice)
+        advice.refresh_from_db()  # the texts as they are now, at the latest this state
+        number = state[2]
+        now = timezone.now()
+        content = advice_content(advice, number=number, finalized_at=now, finalized_by=user)
+        check_document_size(content)
+        pdf, page_count = render_pdf(content)
+        with transaction.atomic():
+            # The lock makes two finalize clicks wait for each other: one number each.
+            Advice.objects.select_for_update().filter(pk=advice.pk).exists()
+            if _finalize_state(advice) == state:
+                return AdviceVersion.objects.create(
+                    advice=advice, number=number, content=content, pdf=pdf, pdf_size=len(pdf),
+                    page_count=page_count, finalized_by=user, finalized_at=now,
+                )
+    raise AdviceChanged()
 
 
 def create_share_link(*, version, user, days=None) -> ShareLink:

@@ -4,6 +4,7 @@ versions with a real PDF, and delivered through share links."""
 import io
 
 import pytest
+from django.db import models
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -326,3 +327,88 @@ def test_a_full_session_with_long_minutes_renders(initiative, moderator, notulis
     text = flat(pdf_text(version.pdf))
     assert text.count("niet besproken") == 0
     assert all(sf.title in text for sf in session.factors.all())
+
+
+def test_an_edit_while_the_pdf_is_made_is_in_the_version_it_gives(advice, notulist, monkeypatch):
+    """The PDF is made outside the write transaction; an edit that lands meanwhile is not lost
+    from the version: finalizing starts again with the new text."""
+    from reports import document
+
+    real_render, calls = document.render_pdf, []
+
+    def render_while_someone_edits(content):
+        calls.append(content["introduction"])
+        if len(calls) == 1:
+            advice_services.save_advice_field(
+                advice=Advice.objects.get(pk=advice.pk), key=f"advice:{advice.pk}:introduction",
+                values=["Inleiding, net nog aangepast."], version=advice.introduction_version,
+                user=notulist,
+            )
+        return real_render(content)
+
+    monkeypatch.setattr(document, "render_pdf", render_while_someone_edits)
+    client_for(Client, notulist).post(reverse("reports:advice_finalize", args=[advice.session.pk]))
+    version = AdviceVersion.objects.get(advice=advice)
+    assert version.number == 1 and len(calls) == 2
+    assert version.content["introduction"] == "Inleiding, net nog aangepast."
+    assert "Inleiding, net nog aangepast." in flat(pdf_text(version.pdf))
+
+
+def test_an_advice_that_keeps_changing_is_not_finalized_and_says_why(advice, notulist, monkeypatch):
+    from reports import document
+
+    real_render = document.render_pdf
+
+    def render_while_someone_keeps_typing(content):
+        Advice.objects.filter(pk=advice.pk).update(revision=models.F("revision") + 1)
+        return real_render(content)
+
+    monkeypatch.setattr(document, "render_pdf", render_while_someone_keeps_typing)
+    response = client_for(Client, notulist).post(
+        reverse("reports:advice_finalize", args=[advice.session.pk]), follow=True)
+    assert "werd gewijzigd terwijl de pdf werd gemaakt" in response.content.decode()
+    assert not AdviceVersion.objects.filter(advice=advice).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_other_tables_keep_saving_while_a_pdf_is_made(advice, notulist, initiative, moderator, monkeypatch):
+    """Making a PDF takes about a second; it must not hold the write lock that every autosave
+    needs (on SQLite: every table of a workshop)."""
+    import threading
+    import time
+
+    from django.db import connections
+
+    from reports import document
+
+    from .conftest import plan_session
+
+    other = plan_session(initiative, moderator, notulist)
+    services.start_session(session=other, user=moderator)
+    factor = other.factors.first()
+    real_render, rendering, saved = document.render_pdf, threading.Event(), threading.Event()
+
+    def slow_render(content):
+        rendering.set()
+        saved.wait(10)
+        return real_render(content)
+
+    monkeypatch.setattr(document, "render_pdf", slow_render)
+
+    def finalize():
+        try:
+            advice_services.finalize(advice=Advice.objects.get(pk=advice.pk), user=notulist)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=finalize, daemon=True)
+    thread.start()
+    assert rendering.wait(10)
+    started = time.monotonic()
+    services.save_field(session=other, key=f"factor:{factor.pk}:minutes",
+                        values=["Tafel twee typt gewoon door."], version=0, user=moderator)
+    took = time.monotonic() - started
+    saved.set()
+    thread.join(20)
+    assert took < 2, f"the autosave waited {took:.1f} s for the PDF"
+    assert AdviceVersion.objects.filter(advice=advice, number=1).exists()
