@@ -2,8 +2,10 @@
 
 Starts gunicorn on 127.0.0.1 with the production settings (DEBUG off), prepares one scan
 session per two users, and lets every user save a field every 2 s and poll for changes every
-2 s, on one kept-alive connection each. A trivial view (/healthz) is requested in the same run
-as the floor. Prints p50/p95/p99 per kind of request, errors and requests per second.
+2 s (with the sync token, as live.js does; `--no-sync-token` takes the full path), on one
+kept-alive connection each. A trivial view (/healthz) is requested in the same run
+as the floor. Prints p50/p95/p99 per kind of request, errors, requests per second and the CPU
+used by the server, the load generator and (with --db postgres) PostgreSQL.
 
     .venv/bin/python bench/load.py --users 100 --duration 60 --db sqlite
     .venv/bin/python bench/load.py --users 100 --duration 60 --db postgres
