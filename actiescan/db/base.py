@@ -11,19 +11,31 @@ kernel wakes a waiting writer the moment the turn is given back, at COMMIT or RO
 the holder's connection or process ends. flock() releases the GIL while it waits.
 """
 
+import contextlib
 import fcntl
 import os
 
-from django.db.backends.sqlite3 import base
+from django.db.backends.sqlite3 import base, creation
+
+TURN_FILE_SUFFIX = "-writers"
+
+
+class DatabaseCreation(creation.DatabaseCreation):
+    def _destroy_test_db(self, test_database_name, verbosity):
+        super()._destroy_test_db(test_database_name, verbosity)
+        if test_database_name and not self.is_in_memory_db(test_database_name):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(f"{test_database_name}{TURN_FILE_SUFFIX}")
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    creation_class = DatabaseCreation
     _turn_file = None  # file descriptor of the turn file, per connection (= per thread)
     _has_turn = False
 
     def _turn_path(self) -> str | None:
         name = str(self.settings_dict["NAME"])
-        return None if self.is_in_memory_db() or not name else name + "-writers"
+        return None if self.is_in_memory_db() or not name else name + TURN_FILE_SUFFIX
 
     def _start_transaction_under_autocommit(self):
         path = self._turn_path()
