@@ -9,7 +9,6 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from sessions.fields import FieldError, clean_value, parse_key
-from sessions.models import ScanSession
 from sessions.services import display_name, factors_with_actions, store_field
 
 from .models import Advice, AdviceSection, AdviceVersion, ShareLink
@@ -141,14 +140,12 @@ class AdviceChanged(Exception):
     """The advice kept changing while its PDF was being made."""
 
 
-def _finalize_state(advice) -> tuple[int, int, int]:
-    """What a version is made from: the advice's and the session's revision, and the number the
-    next version gets."""
+def _finalize_state(advice) -> tuple[int, int]:
+    """What a version is made from: the advice's revision (every saved edit counts it up) and the
+    number the next version gets."""
     revision = Advice.objects.filter(pk=advice.pk).values_list("revision", flat=True).get()
-    session_revision = ScanSession.objects.filter(pk=advice.session_id).values_list(
-        "revision", flat=True).get()
     last = advice.versions.order_by("-number").values_list("number", flat=True).first() or 0
-    return revision, session_revision, last + 1
+    return revision, last + 1
 
 
 def finalize(*, advice, user, attempts: int = 3) -> AdviceVersion:
@@ -156,14 +153,16 @@ def finalize(*, advice, user, attempts: int = 3) -> AdviceVersion:
 
     The PDF takes about a second to make, so it is made outside the write transaction (on SQLite
     every autosave of every table would wait for it). The short transaction that stores the
-    version first checks, with the advice row locked, that nothing changed in the meantime;
-    otherwise it starts again, up to `attempts` times."""
+    version first checks, with the advice row locked, that no edit of the advice and no other
+    version came in meanwhile; otherwise it starts again, up to `attempts` times. (The session
+    is closed and its levels and actions are read at the start, as before: a version is a
+    snapshot of one moment.)"""
     from .document import advice_content, render_pdf
 
     for _attempt in range(attempts):
         state = _finalize_state(advice)
         advice.refresh_from_db()  # the texts as they are now, at the latest this state
-        number = state[2]
+        number = state[1]
         now = timezone.now()
         content = advice_content(advice, number=number, finalized_at=now, finalized_by=user)
         check_document_size(content)

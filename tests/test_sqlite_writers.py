@@ -109,3 +109,37 @@ def test_a_connection_closed_inside_a_transaction_gives_the_turn_back():
     assert not atomic_writer.is_alive(), "the turn stayed with the closed connection"
     assert "value" in outcome and "value" in atomic_outcome
     thread.join(5)
+
+
+def test_waiting_for_a_turn_ends_after_the_busy_timeout_like_sqlite(monkeypatch):
+    """A stuck transaction must not hang every other writer for ever: after the busy timeout the
+    waiting writer fails with "database is locked", as with SQLite's own locking."""
+    from django.db import OperationalError
+
+    monkeypatch.setitem(connection.settings_dict["OPTIONS"], "timeout", 1)
+    inside, release = threading.Event(), threading.Event()
+
+    def stuck():
+        with transaction.atomic():
+            Initiative.objects.create(name="Vastgelopen")
+            inside.set()
+            release.wait(20)
+
+    holder, _ = in_thread(stuck)
+    try:
+        assert inside.wait(5)
+        started = time.monotonic()
+
+        def write():
+            with transaction.atomic():
+                Initiative.objects.create(name="Wacht op zijn beurt")
+
+        writer, outcome = in_thread(write)
+        writer.join(10)
+        assert not writer.is_alive(), "the writer waited for ever"
+        assert isinstance(outcome.get("error"), OperationalError)
+        assert time.monotonic() - started < 5
+    finally:
+        release.set()
+        holder.join(10)
+    assert not Initiative.objects.filter(name="Wacht op zijn beurt").exists()
