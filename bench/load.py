@@ -350,11 +350,14 @@ def measure(db, users_count, duration, workers, use_token=True):
     port = free_port()
     server = start_server(env, port, workers)
     try:
-        server_cpu, load_cpu, db_cpu = cpu_seconds(server.pid), own_cpu_seconds(), cpu_seconds(name="postgres")
+        def db_cpu_now():
+            return cpu_seconds(name="postgres") if db == "postgres" else 0.0
+
+        server_cpu, load_cpu, db_cpu = cpu_seconds(server.pid), own_cpu_seconds(), db_cpu_now()
         results = asyncio.run(run_load(users, port, duration, use_token))
         server_cpu = cpu_seconds(server.pid) - server_cpu
         load_cpu = own_cpu_seconds() - load_cpu
-        db_cpu = cpu_seconds(name="postgres") - db_cpu
+        db_cpu = db_cpu_now() - db_cpu
     finally:
         stop_server(server)
     summary, text = summarise(results, duration)

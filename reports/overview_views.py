@@ -77,7 +77,7 @@ class ExportForm(forms.Form):
 
 # --- Sessions ---------------------------------------------------------------------------------
 
-def sessions_context(request, form, *, status=200):
+def sessions_context(request, form):
     context = {"form": form, "export_form": ExportForm(initial={"kind": "scores", "format": "xlsx"}),
                "active_tab": "sessions", "page": None, "pipeline": [], "filters": {}}
     if form.is_valid():

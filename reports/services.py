@@ -140,37 +140,36 @@ class AdviceChanged(Exception):
     """The advice kept changing while its PDF was being made."""
 
 
-def _finalize_state(advice) -> tuple[int, int]:
-    """What a version is made from: the advice's revision (every saved edit counts it up) and the
-    number the next version gets."""
-    revision = Advice.objects.filter(pk=advice.pk).values_list("revision", flat=True).get()
-    last = advice.versions.order_by("-number").values_list("number", flat=True).first() or 0
-    return revision, last + 1
+FINALIZE_ATTEMPTS = 3
 
 
-def finalize(*, advice, user, attempts: int = 3) -> AdviceVersion:
+def _next_number(advice) -> int:
+    return (advice.versions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
+
+
+def finalize(*, advice, user) -> AdviceVersion:
     """Freeze the advice as it is now into the next numbered version, with its PDF.
 
     The PDF takes about a second to make, so it is made outside the write transaction (on SQLite
     every autosave of every table would wait for it). The short transaction that stores the
     version first checks, with the advice row locked, that no edit of the advice and no other
-    version came in meanwhile; otherwise it starts again, up to `attempts` times. (The session
+    version came in meanwhile; otherwise it starts again, up to FINALIZE_ATTEMPTS times. (The session
     is closed and its levels and actions are read at the start, as before: a version is a
     snapshot of one moment.)"""
     from .document import advice_content, render_pdf
 
-    for _attempt in range(attempts):
-        state = _finalize_state(advice)
-        advice.refresh_from_db()  # the texts as they are now, at the latest this state
-        number = state[1]
+    for _attempt in range(FINALIZE_ATTEMPTS):
+        advice.refresh_from_db()  # the texts as they are now; `revision` counts every edit
+        revision, number = advice.revision, _next_number(advice)
         now = timezone.now()
         content = advice_content(advice, number=number, finalized_at=now, finalized_by=user)
         check_document_size(content)
         pdf, page_count = render_pdf(content)
         with transaction.atomic():
             # The lock makes two finalize clicks wait for each other: one number each.
-            Advice.objects.select_for_update().filter(pk=advice.pk).exists()
-            if _finalize_state(advice) == state:
+            locked_revision = Advice.objects.select_for_update().values_list(
+                "revision", flat=True).get(pk=advice.pk)
+            if (locked_revision, _next_number(advice)) == (revision, number):
                 return AdviceVersion.objects.create(
                     advice=advice, number=number, content=content, pdf=pdf, pdf_size=len(pdf),
                     page_count=page_count, finalized_by=user, finalized_at=now,

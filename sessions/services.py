@@ -56,7 +56,12 @@ class Conflict(Exception):
 def display_name(user) -> str:
     if user is None:
         return ""
-    return user.get_full_name() or user.username
+    return name_from_parts(user.first_name, user.last_name, user.username)
+
+
+def name_from_parts(first_name, last_name, username) -> str:
+    """The full name as User.get_full_name() makes it, else the username."""
+    return f"{first_name or ''} {last_name or ''}".strip() or username or ""
 
 
 def _target(session: ScanSession, kind: str, pk: int):
@@ -258,8 +263,7 @@ def changes_since(session: ScanSession, since: int) -> dict | None:
         entry = last_by_key.get(key)
         if entry:
             _, _, created_at, first_name, last_name, username = entry
-            # As display_name(): the full name as User.get_full_name() makes it, else the username.
-            item["saved_by"] = f"{first_name or ''} {last_name or ''}".strip() or username or ""
+            item["saved_by"] = name_from_parts(first_name, last_name, username)
             item["saved_at"] = timezone.localtime(created_at).strftime("%H:%M")
         fields[key] = item
     covered = {entry[1] for entry in history}

@@ -27,6 +27,7 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
+from .fields import whole_number
 from .models import ScanSession
 
 SESSIONS = ScanSession._meta.db_table
@@ -66,14 +67,13 @@ def session_for(request, session_pk: int) -> ScanSession | None:
     login_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME, "")
     if not token or not login_key or len(token) > 200 or len(login_key) > 64:
         return None
-    if settings.SESSION_ENGINE != DB_SESSIONS:
-        return None
     try:
         value = _signer(login_key).unsign(token, max_age=MAX_AGE)
     except signing.BadSignature:  # also SignatureExpired
         return None
     token_session, user_pk, mark = (value.split(":") + ["", ""])[:3]
-    if token_session != str(session_pk) or not user_pk.isdigit() or not mark:
+    user_id = whole_number(user_pk)
+    if token_session != str(session_pk) or user_id is None or not mark:
         return None
     # Raw SQL on purpose: this runs every 2 s for every open screen, and building the same
     # query through the ORM costs more than running it. The user condition mirrors
@@ -85,12 +85,12 @@ def session_for(request, session_pk: int) -> ScanSession | None:
             "WHERE s.id = %s AND u.is_active "
             "AND (u.is_staff OR s.moderator_id = u.id OR s.notulist_id = u.id) "
             f"AND EXISTS (SELECT 1 FROM {LOGINS} l WHERE l.session_key = %s AND l.expire_date > %s)",
-            [int(user_pk), session_pk, login_key, timezone.now()],
+            [user_id, session_pk, login_key, timezone.now()],
         )
         row = cursor.fetchone()
     if row is None:
         return None
     revision, status, current_factor_id, password = row
-    if not constant_time_compare(mark, _password_mark(User(pk=int(user_pk), password=password))):
+    if not constant_time_compare(mark, _password_mark(User(pk=user_id, password=password))):
         return None
     return ScanSession(pk=session_pk, revision=revision, status=status, current_factor_id=current_factor_id)

@@ -1,6 +1,10 @@
+import threading
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.db import connections
+from django.test import Client
 from django.utils import timezone
 
 from actiescan.models import SuccessFactor
@@ -82,3 +86,25 @@ def client_for(client_class, user):
 def fast_password_hashing(settings):
     # Real hashing costs ~0.3 s per user; tests only need logins to work.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def moderator_client(moderator):
+    return client_for(Client, moderator)
+
+
+def in_thread(work):
+    """Run `work` in a thread with its own database connection; returns (thread, outcome)."""
+    outcome = {}
+
+    def run():
+        try:
+            outcome["value"] = work()
+        except Exception as error:  # noqa: BLE001 - the test inspects it
+            outcome["error"] = error
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, outcome

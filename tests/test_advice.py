@@ -2,6 +2,8 @@
 versions with a real PDF, and delivered through share links."""
 
 import io
+import threading
+import time
 
 import pytest
 from django.db import models
@@ -16,7 +18,7 @@ from reports.models import Advice, AdviceVersion, ShareLink, ShareLinkAccess
 from sessions import services
 from sessions.models import Participant
 
-from .conftest import client_for
+from .conftest import client_for, in_thread, plan_session
 
 INJECTIONS = [
     "<script>alert('x')</script>",
@@ -374,14 +376,7 @@ def test_an_advice_that_keeps_changing_is_not_finalized_and_says_why(advice, not
 def test_other_tables_keep_saving_while_a_pdf_is_made(advice, notulist, initiative, moderator, monkeypatch):
     """Making a PDF takes about a second; it must not hold the write lock that every autosave
     needs (on SQLite: every table of a workshop)."""
-    import threading
-    import time
-
-    from django.db import connections
-
     from reports import document
-
-    from .conftest import plan_session
 
     other = plan_session(initiative, moderator, notulist)
     services.start_session(session=other, user=moderator)
@@ -395,14 +390,8 @@ def test_other_tables_keep_saving_while_a_pdf_is_made(advice, notulist, initiati
 
     monkeypatch.setattr(document, "render_pdf", slow_render)
 
-    def finalize():
-        try:
-            advice_services.finalize(advice=Advice.objects.get(pk=advice.pk), user=notulist)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=finalize, daemon=True)
-    thread.start()
+    thread, outcome = in_thread(
+        lambda: advice_services.finalize(advice=Advice.objects.get(pk=advice.pk), user=notulist))
     assert rendering.wait(10)
     started = time.monotonic()
     services.save_field(session=other, key=f"factor:{factor.pk}:minutes",
@@ -411,4 +400,5 @@ def test_other_tables_keep_saving_while_a_pdf_is_made(advice, notulist, initiati
     saved.set()
     thread.join(20)
     assert took < 2, f"the autosave waited {took:.1f} s for the PDF"
+    assert "error" not in outcome
     assert AdviceVersion.objects.filter(advice=advice, number=1).exists()

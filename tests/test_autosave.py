@@ -19,8 +19,9 @@ def save(client, session, key, value, version=None):
     )
 
 
-def sync(client, session, since):
-    return client.get(reverse("sessions:sync", args=[session.pk]), {"since": since})
+def sync(client, session, since, token=None):
+    headers = {"X-Sync-Token": token} if token else {}
+    return client.get(reverse("sessions:sync", args=[session.pk]), {"since": since}, headers=headers)
 
 
 @pytest.fixture

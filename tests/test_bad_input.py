@@ -24,11 +24,6 @@ from .conftest import client_for, plan_session
 FORM = "application/x-www-form-urlencoded"
 
 
-@pytest.fixture
-def moderator_client(moderator):
-    return client_for(Client, moderator)
-
-
 def save(client, session, data, *, url_name="sessions:save"):
     return client.post(reverse(url_name, args=[session.pk]), data, HTTP_ACCEPT="application/json")
 
