@@ -19,6 +19,16 @@ class DeletedOnlyWithParentMixin:
         return super().has_delete_permission(request, obj)
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records (history, logs, finalized versions, codes) are never added or edited by hand."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 class NoDeleteMixin:
     """Catalogue content is deactivated, never deleted: past sessions refer to it."""
 

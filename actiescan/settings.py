@@ -167,10 +167,10 @@ AXES_LOCKOUT_CALLABLE = "actiescan.views.login_locked_out"
 AXES_USERNAME_CALLABLE = "actiescan.views.axes_username"
 # Behind a TLS proxy every request comes from the proxy's address; with TRUSTED_PROXY_COUNT=1
 # the client's own address is taken from X-Forwarded-For (set by that one proxy), so a lockout
-# hits the guesser and not everyone behind the proxy.
-if envint("TRUSTED_PROXY_COUNT", 0):
-    AXES_IPWARE_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0)
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+# hits the guesser and not everyone behind the proxy. One rule for every per-client limit:
+# actiescan.clients.
+TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "actiescan.clients.axes_client_ip"
 # Failed attempts are what counts; a log of every successful login is not needed (AVG).
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False

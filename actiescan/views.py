@@ -1,34 +1,10 @@
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-
-from sessions.models import ScanSession, Status
-
-from .roles import can_plan_sessions, is_ser_staff
-
-
-@login_required
-def home(request):
-    """What this user may do next: their sessions today and coming up, and planning."""
-    sessions = (
-        ScanSession.objects.visible_to(request.user)
-        .select_related("initiative", "moderator", "notulist")
-    )
-    now = timezone.now()
-    context = {
-        "running": sessions.filter(status=Status.BEZIG).order_by("starts_at")[:20],
-        "upcoming": sessions.filter(status=Status.GEPLAND, starts_at__gte=now - timezone.timedelta(days=1))
-        .order_by("starts_at")[:20],
-        "recent": sessions.filter(status=Status.AFGEROND).order_by("-closed_at")[:10],
-        "can_plan_sessions": can_plan_sessions(request.user),
-        "is_staff": is_ser_staff(request.user),
-    }
-    return render(request, "home.html", context)
+from django.views.decorators.http import require_GET
 
 
 def csrf_failure(request, reason=""):
@@ -44,6 +20,7 @@ def csrf_failure(request, reason=""):
 
 
 @never_cache
+@require_GET
 def healthz(request):
     """For the load balancer: 200 when the database answers."""
     try:
@@ -57,11 +34,13 @@ def healthz(request):
 
 # --- Public pages: no login needed -------------------------------------------------------------
 
+@require_GET
 def accessibility_statement(request):
     """The toegankelijkheidsverklaring (WCAG 2.1 AA), linked from every page's footer."""
     return render(request, "pages/accessibility.html")
 
 
+@require_GET
 def privacy_statement(request):
     """The privacyverklaring (AVG): what the app stores, who sees it, how long it is kept."""
     return render(

@@ -1,18 +1,96 @@
+"""The admin of the advice, and the exports and initiative import that the reports app adds to
+the admin pages of the sessions app (the same columns as the staff overview's downloads)."""
+
+import io
+
 from django.contrib import admin
+from import_export.admin import ExportMixin, ImportExportMixin
+from import_export.formats import base_formats
 
-from actiescan.admin import DeletedOnlyWithParentMixin
+from actiescan.admin import ReadOnlyAdmin
+from actiescan.tabular import csv_chunks, write_xlsx
+from sessions import admin as session_admin
+from sessions.models import ActionPoint, Initiative, ScanSession, SessionFactor
 
-from .models import Advice, AdviceVersion, AuditEvent, ShareLink, ShareLinkAccess
+from .exports import (
+    ActionPointResource,
+    ScoreResource,
+    ScoreWithMinutesResource,
+    SessionResource,
+    SessionWithMinutesResource,
+)
+from .imports import ImportRefused, InitiativeResource, read_csv, read_xlsx
+from .models import Advice, AdviceVersion, ShareLink, ShareLinkAccess
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Finalized versions and the access log are records: never edited by hand."""
+class DutchCSV(base_formats.CSV):
+    """CSV for Dutch Excel (see actiescan.tabular); reads what it writes."""
 
-    def has_add_permission(self, request, obj=None):
-        return False
+    CONTENT_TYPE = "text/csv; charset=utf-8"
 
-    def has_change_permission(self, request, obj=None):
-        return False
+    def is_binary(self):
+        return True
+
+    def get_read_mode(self):
+        return "rb"
+
+    def export_data(self, dataset, **kwargs):
+        return b"".join(csv_chunks(dataset.headers or [], dataset))
+
+    def create_dataset(self, in_stream, **kwargs):
+        return read_csv(in_stream if isinstance(in_stream, bytes) else in_stream.encode())
+
+
+class SafeXLSX(base_formats.XLSX):
+    """XLSX with neutralised formula cells and Dutch dates; reads with the import's limits."""
+
+    def export_data(self, dataset, **kwargs):
+        target = io.BytesIO()
+        write_xlsx(dataset.headers or [], dataset, target, title=dataset.title or "Export")
+        return target.getvalue()
+
+    def create_dataset(self, in_stream):
+        return read_xlsx(in_stream)
+
+
+ADMIN_EXPORT_FORMATS = [SafeXLSX, DutchCSV, base_formats.JSON]
+ADMIN_IMPORT_FORMATS = [DutchCSV, SafeXLSX]
+
+
+def with_exports(model, base, *resources, mixins=(ExportMixin,), **options):
+    """Register `model` again with `base` (the sessions app's admin) plus the export (and
+    import) buttons for `resources`."""
+    admin.site.unregister(model)
+    admin.site.register(model, type(
+        base.__name__, (*mixins, base),
+        {"resource_classes": list(resources), "export_formats": ADMIN_EXPORT_FORMATS, **options},
+    ))
+
+
+class InitiativeImport:
+    """An import only goes through when every row is valid (as on the staff overview)."""
+
+    import_formats = ADMIN_IMPORT_FORMATS
+
+    def get_import_data_kwargs(self, **kwargs):
+        kwargs = super().get_import_data_kwargs(**kwargs)
+        kwargs["rollback_on_validation_errors"] = True
+        kwargs["use_transactions"] = True
+        return kwargs
+
+    def add_data_read_fail_error_to_form(self, form, e):
+        if isinstance(e, ImportRefused):
+            form.add_error("import_file", str(e))
+        else:
+            super().add_data_read_fail_error_to_form(form, e)
+
+
+with_exports(Initiative, session_admin.InitiativeAdmin, InitiativeResource,
+             mixins=(InitiativeImport, ImportExportMixin))
+# Minutes only when asked for: choose the resource "inclusief notulen".
+with_exports(ScanSession, session_admin.ScanSessionAdmin, SessionResource, SessionWithMinutesResource)
+with_exports(SessionFactor, session_admin.SessionFactorAdmin, ScoreResource, ScoreWithMinutesResource)
+with_exports(ActionPoint, session_admin.ActionPointAdmin, ActionPointResource)
 
 
 @admin.register(Advice)
@@ -42,16 +120,3 @@ class ShareLinkAccessAdmin(ReadOnlyAdmin):
     list_display = ["link", "what", "opened_at", "user_agent"]
     list_select_related = ["link__version__advice__session__initiative"]
     list_filter = ["what", "opened_at"]
-
-
-@admin.register(AuditEvent)
-class AuditEventAdmin(DeletedOnlyWithParentMixin, ReadOnlyAdmin):
-    """The audit log: who viewed or changed minutes and advice. Read-only, never deleted by hand
-    (rows go with their session or initiative)."""
-
-    list_display = ["at", "user", "action", "session", "detail"]
-    list_select_related = ["user", "session__initiative"]
-    list_filter = ["action", "at"]
-    search_fields = ["session__initiative__name", "user__username", "user__first_name", "user__last_name"]
-    date_hierarchy = "at"
-    exclude = ["bucket"]

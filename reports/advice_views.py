@@ -1,26 +1,27 @@
 """The advice editor, its preview and PDF, finalized versions, and the share link that the
 initiative opens without an account."""
 
-import hashlib
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
-from actiescan import audit
-from actiescan.roles import is_ser_staff
+from actiescan.clients import client_fingerprint
+from actiescan.http import json_error, json_login_required
+from actiescan.users import display_name
+from sessions import audit
+from sessions.access import get_managed_session, get_session
+from sessions.autosave import Conflict, FieldNotFound, saved_payload
 from sessions.fields import FieldError, whole_number
 from sessions.models import FieldRevision, ScanSession
-from sessions.services import Conflict, FieldNotFound, display_name, factors_with_actions
-from sessions.views import get_session, json_error, json_login_required, saved_payload
+from sessions.services import factors_with_actions
 
 from . import services
 from .document import advice_content, render_document_html, render_pdf
@@ -29,13 +30,11 @@ from .models import Advice, AdviceVersion, ShareLink, ShareLinkAccess, ShareLink
 ADVICE_KEY_PATTERN = r"^(advice|section):"
 
 
-def may_share(user, session) -> bool:
-    """Share links go to people outside: the moderator and staff decide, not the notulist."""
-    return is_ser_staff(user) or user.pk == session.moderator_id
-
-
-def get_advice(request, pk) -> Advice:
-    session = get_session(request, pk)
+def get_advice(request, pk, *, sharing=False) -> Advice:
+    """The advice of a session this user may see (sessions.access.get_session). Share links
+    go to people outside: for `sharing`, the moderator and staff decide
+    (get_managed_session)."""
+    session = get_managed_session(request, pk) if sharing else get_session(request, pk)
     advice = Advice.objects.filter(session=session).select_related("session__initiative").first()
     if advice is None:
         raise Http404
@@ -60,6 +59,7 @@ def pdf_filename(advice, number=None) -> str:
 
 
 @login_required
+@require_GET
 def editor(request, pk):
     session = get_session(request, pk)
     if not session.is_closed and not Advice.objects.filter(session=session).exists():
@@ -79,7 +79,7 @@ def editor(request, pk):
             "advice": advice,
             "factors": factors,
             "versions": versions,
-            "may_share": may_share(request.user, session),
+            "may_share": session.can_manage(request.user),
             "readonly": False,
             "share_days": settings.ACTIESCAN_SHARE_LINK_DAYS,
             "now": timezone.now(),
@@ -117,6 +117,7 @@ def save(request, pk):
 
 @never_cache
 @json_login_required
+@require_GET
 def sync(request, pk):
     session = ScanSession.objects.visible_to(request.user).filter(pk=pk).only("pk").first()
     advice = Advice.objects.filter(session=session).only("pk", "revision").first() if session else None
@@ -152,6 +153,7 @@ def sync(request, pk):
 
 
 @login_required
+@require_GET
 def preview(request, pk):
     advice = get_advice(request, pk)
     audit.record(request, advice.session, audit.VIEWED_ADVICE, detail="voorbeeld")
@@ -160,6 +162,7 @@ def preview(request, pk):
 
 
 @login_required
+@require_GET
 def preview_pdf(request, pk):
     advice = get_advice(request, pk)
     content = advice_content(advice)
@@ -195,6 +198,7 @@ def finalize(request, pk):
 
 
 @login_required
+@require_GET
 def version_pdf(request, pk, number):
     advice = get_advice(request, pk)
     version = get_object_or_404(AdviceVersion, advice=advice, number=number)
@@ -207,9 +211,7 @@ def version_pdf(request, pk, number):
 @login_required
 @require_POST
 def create_share_link(request, pk, number):
-    advice = get_advice(request, pk)
-    if not may_share(request.user, advice.session):
-        raise PermissionDenied(_("Alleen de moderator of een SER-medewerker kan een deellink maken."))
+    advice = get_advice(request, pk, sharing=True)
     version = get_object_or_404(AdviceVersion, advice=advice, number=number)
     if not version.pdf:  # wiped after the retention period: nothing left to share
         raise Http404
@@ -232,9 +234,7 @@ def create_share_link(request, pk, number):
 @login_required
 @require_POST
 def revoke_share_link(request, pk, link_pk):
-    advice = get_advice(request, pk)
-    if not may_share(request.user, advice.session):
-        raise PermissionDenied(_("Alleen de moderator of een SER-medewerker kan een deellink intrekken."))
+    advice = get_advice(request, pk, sharing=True)
     link = get_object_or_404(ShareLink, pk=link_pk, version__advice=advice)
     services.revoke_share_link(link=link, user=request.user)
     audit.record(request, advice.session, audit.REVOKED, detail=f"v{link.version.number}")
@@ -244,16 +244,10 @@ def revoke_share_link(request, pk, link_pk):
 
 # --- The initiative's side: no account, only the token ------------------------------------------
 
-def client_fingerprint(request) -> str:
-    """A hash of the client's address: enough to slow down guessing, without storing the IP."""
-    address = request.META.get("REMOTE_ADDR", "")
-    return hashlib.sha256(f"{address}|share-link".encode()).hexdigest()[:32]
-
-
 def resolve_share_link(request, token):
     """The link for this token, or a response that says why not. Wrong tokens are counted per
     client; past the limit every attempt is refused for a while (guessing is rate-limited)."""
-    fingerprint = client_fingerprint(request)
+    fingerprint = client_fingerprint(request, "share-link")
     window_start = timezone.now() - timezone.timedelta(minutes=15)
     failures = ShareLinkFailure.objects.filter(fingerprint=fingerprint, at__gte=window_start).count()
     if failures >= settings.ACTIESCAN_SHARE_LINK_MAX_FAILURES:
@@ -275,6 +269,7 @@ def resolve_share_link(request, token):
 
 
 @never_cache
+@require_GET
 def shared(request, token):
     link, refusal = resolve_share_link(request, token)
     if refusal:
@@ -292,6 +287,7 @@ def shared(request, token):
 
 
 @never_cache
+@require_GET
 def shared_pdf(request, token):
     link, refusal = resolve_share_link(request, token)
     if refusal:

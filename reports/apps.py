@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class ReportsConfig(AppConfig):
     name = "reports"
     verbose_name = _("Adviezen en overzichten")
+
+    def ready(self):
+        from . import fields  # noqa: F401 - registers the advice's fields

@@ -5,14 +5,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
 
 from actiescan.roles import is_ser_staff
-from sessions.views import get_session
+from sessions.access import get_session
 
 from .models import ShareLinkAccess
 
 
 @login_required
+@require_GET
 def session_log(request, pk):
     session = get_session(request, pk)
     if not is_ser_staff(request.user):

@@ -13,8 +13,9 @@ from django.templatetags.static import static
 from django.utils import timezone, translation
 
 from actiescan.models import Level, SuccessFactor
+from actiescan.users import display_name
 from sessions.charts import level_chart
-from sessions.services import display_name, factors_with_actions
+from sessions.services import factors_with_actions
 
 # Inside the PDF, the project's static files live under this address. ".invalid" can never
 # resolve, and the fetcher below serves only this prefix from the project's own static files.

@@ -27,9 +27,8 @@ from import_export.fields import Field
 from import_export.results import RowResult
 from tablib import Dataset
 
+from actiescan.tabular import FORMULA_PREFIXES, file_response
 from sessions.models import Initiative
-
-from .exports import FORMULA_PREFIXES, file_response
 
 
 def max_import_bytes() -> int:

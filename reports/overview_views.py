@@ -21,8 +21,9 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
+from actiescan.http import render_page_or_partial
 from actiescan.models import Level
 from actiescan.roles import is_ser_staff
 from sessions import services
@@ -52,13 +53,6 @@ def staff_required(view):
         return view(request, *args, **kwargs)
 
     return wrapper
-
-
-def render_page_or_partial(request, template_name, context, partials=(), status=200):
-    target = request.htmx.target if request.htmx else None
-    if target in partials:
-        template_name = f"{template_name}#{target}"
-    return render(request, template_name, context, status=status)
 
 
 class ExportForm(forms.Form):
@@ -99,6 +93,7 @@ def sessions_context(request, form):
 
 
 @staff_required
+@require_GET
 def sessions_overview(request):
     form = overviews.SessionFilterForm(request.GET)
     context = sessions_context(request, form)
@@ -109,6 +104,7 @@ def sessions_overview(request):
 
 
 @staff_required
+@require_GET
 def sessions_export(request):
     """The export buttons of the sessions overview: the sessions the filters select, as
     sessions, scores or action points, in XLSX, CSV or JSON."""
@@ -134,6 +130,7 @@ class InitiativeExportForm(forms.Form):
 
 
 @staff_required
+@require_GET
 def initiatives_overview(request):
     form = overviews.InitiativeFilterForm(request.GET)
     page = None
@@ -152,6 +149,7 @@ def initiatives_overview(request):
 
 
 @staff_required
+@require_GET
 def initiatives_export(request):
     form = overviews.InitiativeFilterForm(request.GET)
     export_form = InitiativeExportForm(request.GET)
@@ -170,6 +168,7 @@ def initiatives_export(request):
 
 
 @staff_required
+@require_GET
 def initiative_page(request, pk):
     initiative = get_object_or_404(Initiative, pk=pk)
     return render(
@@ -182,6 +181,7 @@ def initiative_page(request, pk):
 # --- Across sessions --------------------------------------------------------------------------
 
 @staff_required
+@require_GET
 def factors_overview(request):
     form = overviews.AggregateFilterForm(request.GET)
     aggregates = overviews.factor_aggregates(form) if form.is_valid() else None

@@ -20,11 +20,12 @@ from sessions.models import (
     ActionPoint,
     ActionStatus,
     Initiative,
-    PipelineStage,
     ScanSession,
     SessionFactor,
     Status,
 )
+
+from .pipeline import PipelineStage, with_pipeline
 
 FOLLOW_UP = "follow_up"
 STAGE_CHOICES = [*PipelineStage.choices, (FOLLOW_UP, _("follow-up nodig"))]
@@ -108,7 +109,7 @@ def filtered_sessions(form: SessionFilterForm, *, apply_stage=True):
     """The sessions the valid `form` asks for, with their pipeline annotations. The stage
     filter can be left off, to count every stage within the other filters."""
     data = form.cleaned_data
-    sessions = ScanSession.objects.with_pipeline()
+    sessions = with_pipeline()
     if not data.get("cases"):
         sessions = sessions.filter(initiative__is_case=False)
     if data.get("start"):
@@ -202,7 +203,7 @@ def filtered_initiatives(form: InitiativeFilterForm):
         )
     if data.get("follow_up"):
         initiatives = initiatives.filter(
-            Exists(ScanSession.objects.with_pipeline().filter(
+            Exists(with_pipeline().filter(
                 initiative=OuterRef("pk"), follow_up_due=True
             ))
         )
@@ -218,7 +219,7 @@ def attach_latest_sessions(initiatives: list) -> list:
     of the page: one query."""
     ids = [i.latest_session_id for i in initiatives if i.latest_session_id]
     latest = {
-        s.pk: s for s in ScanSession.objects.with_pipeline().filter(pk__in=ids)
+        s.pk: s for s in with_pipeline().filter(pk__in=ids)
         .select_related("moderator").defer("general_minutes", "wrap_up_notes", "choice_rationale")
     }
     for initiative in initiatives:
@@ -238,7 +239,7 @@ def initiative_overview(initiative: Initiative) -> InitiativeOverview:
     """All sessions of an initiative over time; per factor (by catalogue code) the levels of
     each session side by side; every action point with its status. Four queries."""
     sessions = list(
-        ScanSession.objects.with_pipeline().filter(initiative=initiative)
+        with_pipeline().filter(initiative=initiative)
         .select_related("moderator", "notulist")
         .defer("general_minutes", "wrap_up_notes")
         .order_by("starts_at", "pk")

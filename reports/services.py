@@ -8,8 +8,10 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from actiescan.users import display_name
+from sessions.autosave import store_field
 from sessions.fields import FieldError, clean_value, parse_key
-from sessions.services import display_name, factors_with_actions, store_field
+from sessions.services import factors_with_actions
 
 from .models import Advice, AdviceSection, AdviceVersion, ShareLink
 

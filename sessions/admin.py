@@ -1,20 +1,13 @@
-from django.contrib import admin
-from import_export.admin import ExportMixin, ImportExportModelAdmin
+"""The admin of sessions, workshops and present codes. Exports and the import of initiatives
+are added by the reports app (reports.admin), which owns those columns."""
 
-from actiescan.admin import DeletedOnlyWithParentMixin
-from reports.exports import (
-    ADMIN_EXPORT_FORMATS,
-    ADMIN_IMPORT_FORMATS,
-    ActionPointResource,
-    ScoreResource,
-    ScoreWithMinutesResource,
-    SessionResource,
-    SessionWithMinutesResource,
-)
-from reports.imports import ImportRefused, InitiativeResource
+from django.contrib import admin
+
+from actiescan.admin import DeletedOnlyWithParentMixin, ReadOnlyAdmin
 
 from .models import (
     ActionPoint,
+    AuditEvent,
     Event,
     FieldRevision,
     Initiative,
@@ -27,28 +20,10 @@ from .models import (
 
 
 @admin.register(Initiative)
-class InitiativeAdmin(ImportExportModelAdmin):
-    """Import and export of initiatives (stable identity: the code), as on the staff
-    overview; an import only goes through when every row is valid."""
-
+class InitiativeAdmin(admin.ModelAdmin):
     list_display = ["name", "code", "sector", "region", "is_case"]
     list_filter = ["is_case", "sector", "region"]
     search_fields = ["name", "code", "organisations", "contact_name"]
-    resource_classes = [InitiativeResource]
-    import_formats = ADMIN_IMPORT_FORMATS
-    export_formats = ADMIN_EXPORT_FORMATS
-
-    def get_import_data_kwargs(self, **kwargs):
-        kwargs = super().get_import_data_kwargs(**kwargs)
-        kwargs["rollback_on_validation_errors"] = True
-        kwargs["use_transactions"] = True
-        return kwargs
-
-    def add_data_read_fail_error_to_form(self, form, e):
-        if isinstance(e, ImportRefused):
-            form.add_error("import_file", str(e))
-        else:
-            super().add_data_read_fail_error_to_form(form, e)
 
 
 class ParticipantInline(admin.TabularInline):
@@ -57,7 +32,7 @@ class ParticipantInline(admin.TabularInline):
 
 
 @admin.register(ScanSession)
-class ScanSessionAdmin(ExportMixin, admin.ModelAdmin):
+class ScanSessionAdmin(admin.ModelAdmin):
     list_display = ["initiative", "starts_at", "status", "moderator", "notulist"]
     list_filter = ["status"]
     search_fields = ["initiative__name", "location"]
@@ -70,9 +45,6 @@ class ScanSessionAdmin(ExportMixin, admin.ModelAdmin):
         "choice_rationale_version", "general_minutes_version", "wrap_up_notes_version",
     ]
     inlines = [ParticipantInline]
-    # Minutes only when asked for: choose the resource "inclusief notulen".
-    resource_classes = [SessionResource, SessionWithMinutesResource]
-    export_formats = ADMIN_EXPORT_FORMATS
 
 
 class ActionPointInline(admin.TabularInline):
@@ -85,18 +57,16 @@ class ActionPointInline(admin.TabularInline):
 
 
 @admin.register(SessionFactor)
-class SessionFactorAdmin(ExportMixin, admin.ModelAdmin):
+class SessionFactorAdmin(admin.ModelAdmin):
     list_display = ["session", "factor", "current_level", "desired_level"]
     list_select_related = ["session__initiative", "factor"]
     readonly_fields = ["session", "factor", "snapshot"]
     exclude = ["rationale_version", "minutes_version"]
     inlines = [ActionPointInline]
-    resource_classes = [ScoreResource, ScoreWithMinutesResource]
-    export_formats = ADMIN_EXPORT_FORMATS
 
 
 @admin.register(ActionPoint)
-class ActionPointAdmin(DeletedOnlyWithParentMixin, ExportMixin, admin.ModelAdmin):
+class ActionPointAdmin(DeletedOnlyWithParentMixin, ReadOnlyAdmin):
     """A list of all action points with their status, to look up and export; they are
     edited with their factor (or their status in the follow-up review)."""
 
@@ -104,31 +74,16 @@ class ActionPointAdmin(DeletedOnlyWithParentMixin, ExportMixin, admin.ModelAdmin
     list_filter = ["status"]
     search_fields = ["text", "owner", "session_factor__session__initiative__name"]
     list_select_related = ["session_factor__session__initiative"]
-    resource_classes = [ActionPointResource]
-    export_formats = ADMIN_EXPORT_FORMATS
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 
 @admin.register(FieldRevision)
-class FieldRevisionAdmin(DeletedOnlyWithParentMixin, admin.ModelAdmin):
+class FieldRevisionAdmin(DeletedOnlyWithParentMixin, ReadOnlyAdmin):
     """Read-only: the history is only for recovering text, never for editing."""
 
     list_display = ["created_at", "session", "field", "version", "author"]
     list_filter = ["created_at"]
     search_fields = ["field", "value", "session__initiative__name"]
     list_select_related = ["session__initiative", "author"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 # --- Workshops, reflection, present codes (issue 7) -------------------------------------------
@@ -168,7 +123,7 @@ class ReflectionAdmin(DeletedOnlyWithParentMixin, admin.ModelAdmin):
 
 
 @admin.register(PresentCode)
-class PresentCodeAdmin(DeletedOnlyWithParentMixin, admin.ModelAdmin):
+class PresentCodeAdmin(DeletedOnlyWithParentMixin, ReadOnlyAdmin):
     """Read-only: codes are made and revoked by the moderator on the session's screen."""
 
     list_display = ["session", "expires_at", "revoked_at", "created_by"]
@@ -176,9 +131,15 @@ class PresentCodeAdmin(DeletedOnlyWithParentMixin, admin.ModelAdmin):
     fields = ["session", "expires_at", "revoked_at", "created_by", "created_at"]
     readonly_fields = fields
 
-    def has_add_permission(self, request):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
+@admin.register(AuditEvent)
+class AuditEventAdmin(DeletedOnlyWithParentMixin, ReadOnlyAdmin):
+    """The audit log: who viewed or changed minutes and advice. Read-only, never deleted by hand
+    (rows go with their session or initiative)."""
 
+    list_display = ["at", "user", "action", "session", "detail"]
+    list_select_related = ["user", "session__initiative"]
+    list_filter = ["action", "at"]
+    search_fields = ["session__initiative__name", "user__username", "user__first_name", "user__last_name"]
+    date_hierarchy = "at"
+    exclude = ["bucket"]

@@ -1,7 +1,8 @@
-"""The fields of a session that the screens save one by one, named `<kind>:<id>:<name>`.
+"""The fields that the screens save one by one, named `<kind>:<id>:<name>`.
 
 One registry so that the save endpoint, the live-sync payload and the templates agree on what a
-field is called and how it is checked."""
+field is called and how it is checked. The session's own fields are listed here; an app that
+builds on sessions adds its own with `register` (the advice: reports.fields)."""
 
 from dataclasses import dataclass
 
@@ -44,12 +45,17 @@ SPECS = {
         FieldSpec("action", "text", TEXT),
         FieldSpec("action", "owner", TEXT, max_length=200),
         FieldSpec("action", "timeframe", TEXT, max_length=200),
-        # The advice (reports app): its own document, edited after the session.
-        FieldSpec("advice", "introduction", TEXT),
-        FieldSpec("advice", "closing", TEXT),
-        FieldSpec("section", "text", TEXT),
     ]
 }
+SESSION_KINDS = ("session", "factor", "action")
+
+
+def register(*specs: FieldSpec):
+    """Add the fields of another document (e.g. the advice) that saves through this protocol."""
+    for spec in specs:
+        if spec.kind in SESSION_KINDS:
+            raise ValueError(f"{spec.kind} fields belong to the session itself")
+        SPECS[(spec.kind, spec.name)] = spec
 
 # Fields whose change alters what the summary parts of a screen show (progress, completeness).
 SUMMARY_KINDS = {LEVEL, DISCUSSED, BOOL}

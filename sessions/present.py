@@ -9,7 +9,6 @@ the code again, so a revoked or expired code stops working at once. Wrong codes 
 hashed client address, as for share links, so guessing is slowed down to a crawl.
 """
 
-import hashlib
 from datetime import timedelta
 
 from django.conf import settings
@@ -17,8 +16,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from actiescan.clients import client_fingerprint
 from actiescan.roles import is_ser_staff
 
+from .autosave import SESSION_KEY_PATTERN
 from .fields import SUMMARY_KINDS, FieldError, parse_key
 from .models import (
     PRESENT_CODE_ALPHABET,
@@ -28,7 +29,6 @@ from .models import (
     PresentCodeFailure,
     ScanSession,
 )
-from .services import SESSION_KEY_PATTERN
 
 SESSION_KEY = "actiescan_present_codes"
 FAILURE_WINDOW = timedelta(minutes=15)
@@ -75,16 +75,10 @@ def looks_like_code(code: str) -> bool:
     return len(code) == PRESENT_CODE_LENGTH and all(ch in PRESENT_CODE_ALPHABET for ch in code)
 
 
-def client_fingerprint(request) -> str:
-    """A hash of the client's address: enough to slow down guessing, without storing the IP."""
-    address = request.META.get("REMOTE_ADDR", "")
-    return hashlib.sha256(f"{address}|present-code".encode()).hexdigest()[:32]
-
-
 def is_rate_limited(request) -> bool:
     since = timezone.now() - FAILURE_WINDOW
     failures = PresentCodeFailure.objects.filter(
-        fingerprint=client_fingerprint(request), at__gte=since
+        fingerprint=client_fingerprint(request, "present-code"), at__gte=since
     ).count()
     return failures >= max_failures()
 
@@ -99,7 +93,7 @@ def redeem(request, raw: str) -> PresentCode | None:
     )
     if found is None:
         now = timezone.now()
-        PresentCodeFailure.objects.create(fingerprint=client_fingerprint(request), at=now)
+        PresentCodeFailure.objects.create(fingerprint=client_fingerprint(request, "present-code"), at=now)
         # Kept a day at most, as for share links (privacy statement): clear older ones here.
         PresentCodeFailure.objects.filter(at__lt=now - FAILURE_RETENTION).delete()
         return None

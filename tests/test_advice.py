@@ -15,7 +15,7 @@ from pypdf import PdfReader
 from reports import services as advice_services
 from reports.document import PDF_STATIC_BASE, static_only_fetcher
 from reports.models import Advice, AdviceVersion, ShareLink, ShareLinkAccess
-from sessions import services
+from sessions import autosave, services
 from sessions.models import Participant
 
 from .conftest import client_for, in_thread, plan_session
@@ -394,7 +394,7 @@ def test_other_tables_keep_saving_while_a_pdf_is_made(advice, notulist, initiati
         lambda: advice_services.finalize(advice=Advice.objects.get(pk=advice.pk), user=notulist))
     assert rendering.wait(10)
     started = time.monotonic()
-    services.save_field(session=other, key=f"factor:{factor.pk}:minutes",
+    autosave.save_field(session=other, key=f"factor:{factor.pk}:minutes",
                         values=["Tafel twee typt gewoon door."], version=0, user=moderator)
     took = time.monotonic() - started
     saved.set()

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from reports import services as advice_services
 from reports.models import Advice, AdviceSection, ShareLink
-from sessions import services
+from sessions import autosave, services
 from sessions.models import (
     ActionPoint,
     FieldRevision,
@@ -80,7 +80,7 @@ SESSION_SAVE_CASES = [
 @pytest.mark.parametrize("key, values, version, status, words", SESSION_SAVE_CASES)
 def test_session_autosave_refuses_bad_input(running_session, moderator_client, key, values, version, status, words):
     factor = running_session.factors.order_by("position").first()
-    services.save_field(session=running_session, key=f"factor:{factor.pk}:minutes",
+    autosave.save_field(session=running_session, key=f"factor:{factor.pk}:minutes",
                         values=["Wat er al stond."], version=0, user=None)
     action = factor.action_points.first()
     before = stored_texts(running_session)

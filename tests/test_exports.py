@@ -13,13 +13,8 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from actiescan.models import SuccessFactor
-from reports.exports import (
-    SessionResource,
-    SessionWithMinutesResource,
-    csv_chunks,
-    neutralise,
-    write_xlsx,
-)
+from actiescan.tabular import csv_chunks, neutralise, write_xlsx
+from reports.exports import SessionResource, SessionWithMinutesResource
 from sessions.models import ActionPoint, ActionStatus, Initiative, SessionFactor, Status
 
 from .conftest import client_for

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from actiescan.models import SuccessFactor
 from reports.models import Advice, AdviceVersion, ShareLink
+from reports.pipeline import months_before
 from sessions import services
 from sessions.models import (
     ActionPoint,
@@ -21,7 +22,6 @@ from sessions.models import (
     ScanSession,
     SessionFactor,
     Status,
-    months_before,
 )
 
 from .conftest import client_for

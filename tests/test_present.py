@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
+from actiescan.clients import client_fingerprint
 from sessions import present, services
 from sessions.models import PresentCode, PresentCodeFailure, SessionFactor
 
@@ -141,7 +142,7 @@ def test_wrong_codes_are_rate_limited(running_session, moderator, settings):
     client = Client()
     # Failures from long ago neither count nor stay (kept a day at most).
     old = PresentCodeFailure.objects.create(
-        fingerprint=present.client_fingerprint(RequestFactory().get("/")),  # the test client's address
+        fingerprint=client_fingerprint(RequestFactory().get("/"), "present-code"),  # the test client's address
         at=timezone.now() - timedelta(days=2),
     )
     for attempt in ("AAAAAAAA", "nonsense", "BBBB-BBBB"):

@@ -14,26 +14,25 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from actiescan import audit
 from reports import services as advice_services
 from reports.models import (
     Advice,
     AdviceSection,
     AdviceVersion,
-    AuditEvent,
     ShareLink,
     ShareLinkAccess,
     ShareLinkFailure,
 )
-from sessions import services
+from reports.pipeline import months_before
+from sessions import audit, autosave, services
 from sessions.models import (
     ActionPoint,
+    AuditEvent,
     FieldRevision,
     Initiative,
     Participant,
     ScanSession,
     SessionFactor,
-    months_before,
 )
 
 from .conftest import client_for, plan_session
@@ -67,7 +66,7 @@ def full_session(initiative, moderator, notulist, tag, *, finalized_months_ago):
     services.start_session(session=session, user=moderator)
 
     def put(key, value, version=0):
-        services.save_field(session=session, key=key, values=[value], version=version, user=moderator)
+        autosave.save_field(session=session, key=key, values=[value], version=version, user=moderator)
 
     put(f"session:{session.pk}:general_minutes", m["general"])
     put(f"session:{session.pk}:choice_rationale", m["choice"])
@@ -334,7 +333,7 @@ def test_finalizing_downloading_sharing_and_revoking_are_all_logged(running_sess
 
 def test_staff_see_the_audit_log_of_a_session_from_its_history(running_session, moderator, notulist, staff, outsider):
     client_for(Client, notulist).get(reverse("sessions:notulist", args=[running_session.pk]))
-    url = reverse("audit_log", args=[running_session.pk])
+    url = reverse("reports:audit_log", args=[running_session.pk])
     staff_client = client_for(Client, staff)
     history = staff_client.get(reverse("sessions:history", args=[running_session.pk])).content.decode()
     assert f'href="{url}"' in history
@@ -352,12 +351,12 @@ def test_the_audit_log_is_read_only_in_the_admin(running_session, moderator, sta
     client_for(Client, moderator).get(reverse("sessions:cockpit", args=[running_session.pk]))
     event = AuditEvent.objects.get()
     client = client_for(Client, staff)
-    listing = client.get(reverse("admin:reports_auditevent_changelist"))
+    listing = client.get(reverse("admin:scan_sessions_auditevent_changelist"))
     assert listing.status_code == 200 and "notulen bekeken" in listing.content.decode()
-    assert client.get(reverse("admin:reports_auditevent_add")).status_code == 403
-    page = client.get(reverse("admin:reports_auditevent_change", args=[event.pk])).content.decode()
+    assert client.get(reverse("admin:scan_sessions_auditevent_add")).status_code == 403
+    page = client.get(reverse("admin:scan_sessions_auditevent_change", args=[event.pk])).content.decode()
     assert 'name="_save"' not in page
-    assert client.post(reverse("admin:reports_auditevent_delete", args=[event.pk]), {"post": "yes"}).status_code == 403
+    assert client.post(reverse("admin:scan_sessions_auditevent_delete", args=[event.pk]), {"post": "yes"}).status_code == 403
     assert AuditEvent.objects.filter(pk=event.pk).exists()
 
 

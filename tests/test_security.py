@@ -16,10 +16,11 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from reports import services as advice_services
-from reports.models import AdviceVersion, AuditEvent, ShareLink
-from sessions import present, services
+from reports.models import AdviceVersion, ShareLink
+from sessions import autosave, present, services
 from sessions.models import (
     ActionPoint,
+    AuditEvent,
     Event,
     FieldRevision,
     Participant,
@@ -39,7 +40,7 @@ def finished(running_session, moderator, notulist):
     """A session that was held and closed, with a finalized advice and a share link."""
     Participant.objects.create(session=running_session, name="Marieke", role="representant")
     for sf in running_session.factors.all():
-        services.save_field(session=running_session, key=f"factor:{sf.pk}:current_level",
+        autosave.save_field(session=running_session, key=f"factor:{sf.pk}:current_level",
                             values=["gevorderd"], version=None, user=moderator)
     services.close_session(session=running_session, user=moderator)
     running_session.refresh_from_db()
@@ -121,7 +122,7 @@ def staff_pages(session):
     pk = session.pk
     return [
         reverse("sessions:history", args=[pk]),
-        reverse("audit_log", args=[pk]),
+        reverse("reports:audit_log", args=[pk]),
         reverse("reports:sessions_overview"),
         reverse("reports:initiatives_overview"),
         reverse("reports:initiative_overview", args=[session.initiative_id]),
@@ -313,15 +314,39 @@ def test_every_url_but_the_public_ones_requires_login():
         if (name or "").split(":")[-1] in PUBLIC:
             continue
         url = example_url(route)
+        answered = set()
         for method in ("get", "post"):
             response = getattr(client, method)(url)
-            assert response.status_code in (302, 401), (method, url, response.status_code)
+            # 405: the view does not take this method at all (and says nothing about it).
+            assert response.status_code in (302, 401, 405), (method, url, response.status_code)
             if response.status_code == 302:
                 assert response.url.startswith(reverse("login")), url
-            else:
+            elif response.status_code == 401:
                 assert "Log" in response.json()["message"]
+            answered.add(response.status_code)
+        assert answered & {302, 401}, (url, answered)
         checked += 1
     assert checked >= 35
+
+
+# Django's own views, which decide about methods themselves.
+NOT_OURS = {"set_language", "login", "logout"}
+
+
+@pytest.mark.django_db
+def test_every_view_names_the_methods_it_takes(staff):
+    """@require_GET / @require_POST (or the list of methods) on every view of ours: a GET never
+    changes state, and a method nobody planned for is refused before the view runs."""
+    client = client_for(Client, staff)
+    checked = []
+    for route, name in every_route():
+        if (name or "").split(":")[-1] in NOT_OURS:
+            continue
+        url = example_url(route)
+        response = client.generic("PUT", url)
+        assert response.status_code == 405, (url, response.status_code)
+        checked.append(url)
+    assert len(checked) >= 50
 
 
 def test_public_pages_open_without_login(client, db):
@@ -369,7 +394,7 @@ OBJECT_VIEWS = {
                       lambda w: {"field": f"factor:{w['factor'].pk}:minutes", "value": "x", "version": "0"}, None),
     "sessions:sync": ("get", lambda w: [w["session"].pk], {}, None),
     "sessions:history": ("get", lambda w: [w["session"].pk], {}, "moderator"),
-    "audit_log": ("get", lambda w: [w["session"].pk], {}, "moderator"),
+    "reports:audit_log": ("get", lambda w: [w["session"].pk], {}, "moderator"),
     "reports:advice": ("get", lambda w: [w["session"].pk], {}, None),
     "reports:advice_save": ("post", lambda w: [w["session"].pk],
                             lambda w: {"field": f"section:{w['section'].pk}:text", "value": "x", "version": "0"}, None),
@@ -421,7 +446,7 @@ TOKEN_VIEWS = {"reports:shared", "reports:shared_pdf",
 
 def test_the_access_tables_cover_every_url_of_sessions_and_reports():
     names = {name for _route, name in every_route()
-             if name and (name.startswith(("sessions:", "reports:")) or name == "audit_log")}
+             if name and (name.startswith(("sessions:", "reports:")))}
     missing = names - set(OBJECT_VIEWS) - set(ROLE_VIEWS) - TOKEN_VIEWS
     assert not missing, f"add these views to the access tests: {sorted(missing)}"
 
@@ -479,7 +504,7 @@ def test_the_wrong_role_gets_403_and_changes_nothing(world, request):
 
 def test_the_right_people_do_get_in(world, moderator, notulist, staff):
     """The other side of the tables above: the 403s and 404s are about who asks, not broken URLs."""
-    for name in ("sessions:edit", "sessions:history", "audit_log", "reports:share_create",
+    for name in ("sessions:edit", "sessions:history", "reports:audit_log", "reports:share_create",
                  "reports:initiative_overview"):
         spec = OBJECT_VIEWS[name]
         response = request_view(client_for(Client, staff), name, spec, world)

@@ -8,7 +8,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from actiescan.models import SuccessFactor
-from sessions import events, present, services
+from sessions import autosave, events, present, services
 from sessions.models import Event, Initiative, SessionFactor
 
 from ..conftest import plan_session
@@ -143,7 +143,7 @@ def test_the_organiser_sees_every_table_change_live(browser, live_server, staff,
     factor = tables[1].factors.order_by("position")[1]
     services.set_current_factor(session=tables[1], session_factor=factor)
     SessionFactor.objects.filter(pk=factor.pk).update(current_level="gevorderd")
-    services.save_field(session=tables[1], key=f"factor:{factor.pk}:desired_level",
+    autosave.save_field(session=tables[1], key=f"factor:{factor.pk}:desired_level",
                         values=["voldragen"], version=None, user=moderator)
     expect(second_row).to_contain_text("Bezig", timeout=8000)
     expect(second_row.locator(".event-table__current")).to_contain_text(factor.title)

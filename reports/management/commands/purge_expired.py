@@ -15,7 +15,8 @@ level) for statistics, and the audit log. Running it again changes nothing more.
 Also removes records of wrong share-link tokens older than a day (hashed client addresses that
 only serve the rate limit).
 
-Run it daily (cron or a scheduled job)."""
+Run it daily (cron or a scheduled job). It lives in the reports app because it clears both the
+session and its advice."""
 
 from collections import Counter
 
@@ -25,14 +26,6 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from reports.models import (
-    Advice,
-    AdviceSection,
-    AdviceVersion,
-    ShareLink,
-    ShareLinkAccess,
-    ShareLinkFailure,
-)
 from sessions.models import (
     ActionPoint,
     FieldRevision,
@@ -42,8 +35,17 @@ from sessions.models import (
     Reflection,
     ScanSession,
     SessionFactor,
-    months_before,
 )
+
+from ...models import (
+    Advice,
+    AdviceSection,
+    AdviceVersion,
+    ShareLink,
+    ShareLinkAccess,
+    ShareLinkFailure,
+)
+from ...pipeline import months_before
 
 LABELS = [
     ("sessions", "sessies met verlopen bewaartermijn"),

@@ -18,22 +18,23 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from actiescan.models import SuccessFactor
 from actiescan.roles import MODERATOR_GROUP, NOTULIST_GROUP, can_plan_sessions, is_ser_staff
-from reports.exports import FORMATS, reflection_export_response
+from actiescan.tabular import FORMATS
 
-from . import events
-from .forms import UserChoiceField, users_in
-from .models import (
+from .. import events
+from ..access import get_session
+from ..forms import UserChoiceField, users_in
+from ..models import (
     FACTOR_BUDGET_SECONDS,
     Event,
     Initiative,
     Reflection,
     ReflectionQuestion,
 )
-from .views import get_session
+from ..reflection_export import reflection_export_response
 
 # How often the organiser's overview asks whether a table changed (seconds).
 OVERVIEW_POLL_SECONDS = 5
@@ -150,14 +151,19 @@ def get_event(request, pk) -> Event:
     )
 
 
-def require_manager(request, event):
+def get_managed_event(request, pk) -> Event:
+    """The event if this user may change it (Event.can_manage: organiser, staff); others who
+    may see it get a 403, everyone else a 404."""
+    event = get_event(request, pk)
     if not event.can_manage(request.user):
         raise PermissionDenied(_("Alleen de organisator of een SER-medewerker kan dit wijzigen."))
+    return event
 
 
 # --- Events ------------------------------------------------------------------------------------
 
 @login_required
+@require_GET
 def event_list(request):
     events_ = (
         Event.objects.visible_to(request.user)
@@ -172,6 +178,7 @@ def event_list(request):
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def event_create(request):
     if not can_plan_sessions(request.user):
         raise PermissionDenied(_("Alleen SER-medewerkers en moderatoren kunnen een bijeenkomst plannen."))
@@ -188,9 +195,9 @@ def event_create(request):
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def event_edit(request, pk):
-    event = get_event(request, pk)
-    require_manager(request, event)
+    event = get_managed_event(request, pk)
     form = EventForm(request.POST or None, instance=event, user=request.user)
     if request.method == "POST" and form.is_valid():
         form.save()
@@ -219,6 +226,7 @@ def tables_context(request, event):
 
 
 @login_required
+@require_GET
 def event_detail(request, pk):
     """The organiser's screen: every table live, adding tables, casus, reflection, export."""
     event = get_event(request, pk)
@@ -237,6 +245,7 @@ def event_detail(request, pk):
 
 @never_cache
 @login_required
+@require_GET
 def event_tables(request, pk):
     """The live part of the overview, polled by htmx: 204 while nothing changed."""
     event = get_event(request, pk)
@@ -248,8 +257,7 @@ def event_tables(request, pk):
 @login_required
 @require_POST
 def add_table(request, pk):
-    event = get_event(request, pk)
-    require_manager(request, event)
+    event = get_managed_event(request, pk)
     form = TableForm(request.POST)
     if not form.is_valid():
         context = tables_context(request, event)
@@ -269,6 +277,7 @@ def add_table(request, pk):
 
 
 @login_required
+@require_GET
 def event_export(request, pk):
     """The reflections of the event and of its tables, as a spreadsheet."""
     event = get_event(request, pk)
@@ -325,6 +334,7 @@ def reflection_page(request, *, session=None, event=None, context):
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def session_reflection(request, pk):
     """The reflection of one table (session): its moderator, notulist and staff fill it in,
     also after the session was closed (it is about the scan, not part of the minutes)."""
@@ -335,16 +345,17 @@ def session_reflection(request, pk):
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def event_reflection(request, pk):
     """The joint reflection at the end of the workshop."""
-    event = get_event(request, pk)
-    require_manager(request, event)
+    event = get_managed_event(request, pk)
     return reflection_page(request, event=event, context={"event": event, "subject": event.name})
 
 
 # --- Casus -------------------------------------------------------------------------------------
 
 @login_required
+@require_GET
 def case_list(request):
     return render(request, "events/case_list.html", {
         "cases": Initiative.objects.filter(is_case=True).order_by("name"),
@@ -352,6 +363,7 @@ def case_list(request):
 
 
 @login_required
+@require_GET
 def case_detail(request, pk):
     """A casus on one page, to read on screen or print (5 minutes of preparation)."""
     initiative = get_object_or_404(Initiative, pk=pk, is_case=True)

@@ -3,7 +3,6 @@
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -11,19 +10,19 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from actiescan.roles import is_ser_staff
 
-from . import present
-from .fields import whole_number
-from .models import (
+from .. import present
+from ..access import get_managed_session, get_session
+from ..fields import whole_number
+from ..models import (
     FACTOR_BUDGET_SECONDS,
     QUESTIONING_SECONDS,
     PresentCode,
     Status,
 )
-from .views import get_session
 
 
 class PresentCodeForm(forms.Form):
@@ -110,6 +109,7 @@ def presentable_session(request, pk):
 
 
 @never_cache
+@require_GET
 def screen(request, pk):
     """The present screen itself, and its htmx fragment (`present-body`)."""
     session = presentable_session(request, pk)
@@ -129,6 +129,7 @@ def screen(request, pk):
 
 
 @never_cache
+@require_GET
 def sync(request, pk):
     """Live updates of the present screen, in the protocol of docs/live-protocol.md: 204 when
     nothing changed since `since`, else the new revision and whether to reload the screen.
@@ -155,6 +156,7 @@ def sync(request, pk):
 
 
 @never_cache
+@require_GET
 def case(request, pk):
     """The casus text of a table that practises on a casus, for whoever may see its screen."""
     session = presentable_session(request, pk)
@@ -169,12 +171,13 @@ def case(request, pk):
 # --- Managing codes (moderator) ---------------------------------------------------------------
 
 @login_required
+@require_GET
 def codes(request, pk):
     session = get_session(request, pk)
     return render(request, "present/codes.html", {
         "session": session,
         "codes": list(session.present_codes.usable().select_related("created_by")),
-        "can_manage": session.can_close(request.user),
+        "can_manage": session.can_manage(request.user),
         "enter_url": request.build_absolute_uri(reverse("sessions:present_enter")),
         "hours": present.code_hours(),
     })
@@ -183,9 +186,7 @@ def codes(request, pk):
 @login_required
 @require_POST
 def create_code(request, pk):
-    session = get_session(request, pk)
-    if not session.can_close(request.user):
-        raise PermissionDenied(_("Alleen de moderator of een SER-medewerker kan een schermcode maken."))
+    session = get_managed_session(request, pk)
     code = present.create_code(session=session, user=request.user)
     messages.success(request, _("Nieuwe schermcode: %(code)s. Voer hem in op het scherm bij de "
                                 "tafel.") % {"code": code.display_code})
@@ -195,9 +196,7 @@ def create_code(request, pk):
 @login_required
 @require_POST
 def revoke_code(request, pk, code_pk):
-    session = get_session(request, pk)
-    if not session.can_close(request.user):
-        raise PermissionDenied(_("Alleen de moderator of een SER-medewerker kan een schermcode intrekken."))
+    session = get_managed_session(request, pk)
     code = get_object_or_404(PresentCode, session=session, pk=code_pk)
     present.revoke_code(code=code)
     messages.success(request, _("De schermcode is ingetrokken; schermen met deze code tonen de "

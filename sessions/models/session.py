@@ -3,26 +3,12 @@
 Text fields that two people may edit at once carry a version number next to them
 (`<field>_version`). A save names the version it started from and is applied with a conditional
 UPDATE, so a second save from the same version is refused instead of overwriting (see
-services.save_field). Every save is also appended to FieldRevision, so nothing typed is lost.
+autosave.save_field). Every save is also appended to FieldRevision, so nothing typed is lost.
 """
 
-import calendar
-import secrets
-
-from django.apps import apps
 from django.conf import settings
 from django.db import models
-from django.db.models import (
-    BooleanField,
-    Case,
-    CharField,
-    Exists,
-    OuterRef,
-    Q,
-    Subquery,
-    Value,
-    When,
-)
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.text import slugify
@@ -93,79 +79,6 @@ class ScanSessionQuerySet(models.QuerySet):
         if not user.is_authenticated:
             return self.none()
         return self.filter(Q(moderator=user) | Q(notulist=user))
-
-    def with_pipeline(self, now=None):
-        """Annotate where each session stands (see PipelineStage for the exact definitions):
-        `pipeline_stage`, `advice_finalized_at` (latest finalized advice version),
-        `advice_shared`, `has_newer_session` and `follow_up_due`."""
-        advice_version = apps.get_model("reports", "AdviceVersion")
-        share_link = apps.get_model("reports", "ShareLink")
-        versions = advice_version.objects.filter(advice__session=OuterRef("pk"))
-        newer = ScanSession.objects.filter(
-            initiative=OuterRef("initiative"), starts_at__gt=OuterRef("starts_at")
-        )
-        cutoff = follow_up_cutoff(now)
-        return self.annotate(
-            advice_finalized_at=Subquery(
-                versions.order_by("-finalized_at").values("finalized_at")[:1]
-            ),
-            advice_shared=Exists(share_link.objects.filter(version__advice__session=OuterRef("pk"))),
-            has_newer_session=Exists(newer),
-        ).annotate(
-            pipeline_stage=Case(
-                When(status=Status.GEPLAND, then=Value(PipelineStage.GEPLAND.value)),
-                When(advice_shared=True, then=Value(PipelineStage.GEDEELD.value)),
-                When(advice_finalized_at__isnull=False,
-                     then=Value(PipelineStage.ADVIES_DEFINITIEF.value)),
-                default=Value(PipelineStage.GEHOUDEN.value),
-                output_field=CharField(),
-            ),
-            follow_up_due=Case(
-                When(
-                    Q(advice_finalized_at__lt=cutoff, has_newer_session=False,
-                      initiative__is_case=False),
-                    then=Value(True),
-                ),
-                default=Value(False),
-                output_field=BooleanField(),
-            ),
-        )
-
-
-def months_before(moment, months: int):
-    """The same moment `months` calendar months earlier (31 March minus one month is
-    28 or 29 February)."""
-    index = moment.year * 12 + moment.month - 1 - months
-    year, month = divmod(index, 12)
-    month += 1
-    day = min(moment.day, calendar.monthrange(year, month)[1])
-    return moment.replace(year=year, month=month, day=day)
-
-
-def follow_up_cutoff(now=None):
-    """Advice finalized before this moment is due for a follow-up session."""
-    return months_before(now or timezone.now(), settings.ACTIESCAN_FOLLOW_UP_MONTHS)
-
-
-class PipelineStage(models.TextChoices):
-    """Where a session stands, for the staff overview. Exactly one stage per session:
-
-    - gepland: status *gepland*;
-    - gehouden: status *bezig* or *afgerond*, and its advice has no finalized version yet;
-    - advies definitief: the advice has at least one finalized version (AdviceVersion), and no
-      share link was ever created for any of its versions;
-    - gedeeld: a share link was created for one of its versions (also when that link has been
-      revoked or has expired since: the advice did reach the initiative).
-
-    *Follow-up nodig* is not a stage but a flag on top (`follow_up_due`): the session's latest
-    finalized advice version is older than ACTIESCAN_FOLLOW_UP_MONTHS months, no other session
-    of the same initiative starts later (whatever its status), and the initiative is no casus.
-    """
-
-    GEPLAND = "gepland", _("gepland")
-    GEHOUDEN = "gehouden", _("gehouden")
-    ADVIES_DEFINITIEF = "advies_definitief", _("advies definitief")
-    GEDEELD = "gedeeld", _("gedeeld")
 
 
 class ScanSession(models.Model):
@@ -250,8 +163,10 @@ class ScanSession(models.Model):
     def is_closed(self) -> bool:
         return self.status == Status.AFGEROND
 
-    def can_close(self, user) -> bool:
-        """Closing and reopening are the moderator's call (or staff's), not the notulist's."""
+    def can_manage(self, user) -> bool:
+        """Running the session — planning, preparing, starting, moving the table to a factor,
+        closing and reopening, screen codes — is the moderator's call (or staff's). The one
+        rule for it: views ask through sessions.access.get_managed_session."""
         return is_ser_staff(user) or (user.is_authenticated and user.pk == self.moderator_id)
 
     def role_of(self, user) -> str:
@@ -527,179 +442,3 @@ class FieldRevision(models.Model):
         return f"{self.field} v{self.version}"
 
 
-# --- Workshops (bijeenkomsten), reflection and the present screen ------------------------------
-
-class EventQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """Events whose overview this user may open: staff all, others the ones they organise.
-        A table's session keeps its own access (moderator, notulist, staff)."""
-        if is_ser_staff(user):
-            return self
-        if not user.is_authenticated:
-            return self.none()
-        return self.filter(organiser=user)
-
-
-class Event(models.Model):
-    """A bijeenkomst: a workshop with several tables at once (seed 000). Every table is a
-    ScanSession (`tables`) with its own moderator and notulist, on a real initiative or on a
-    casus; the organiser follows all tables on one screen."""
-
-    name = models.CharField(_("naam"), max_length=200)
-    starts_at = models.DateTimeField(_("datum en tijd"))
-    location = models.CharField(_("plaats"), max_length=200, blank=True)
-    organiser = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
-        related_name="organised_events", verbose_name=_("organisator"),
-    )
-    description = models.TextField(_("programma en toelichting"), blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+",
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    objects = EventQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-starts_at", "-pk"]
-        verbose_name = _("bijeenkomst")
-        verbose_name_plural = _("bijeenkomsten")
-
-    def __str__(self):
-        local = timezone.localtime(self.starts_at)
-        return f"{self.name} – {local:%d-%m-%Y}"
-
-    def get_absolute_url(self):
-        return reverse("sessions:event", args=[self.pk])
-
-    def can_manage(self, user) -> bool:
-        """Adding tables, editing the event and its reflection: the organiser and staff."""
-        return is_ser_staff(user) or (user.is_authenticated and user.pk == self.organiser_id)
-
-
-class ReflectionQuestion(models.TextChoices):
-    """The closing reflection of the workshop, verbatim from seed 000."""
-
-    INSIGHTS = "insights", _(
-        "Heeft de toepassing van dit instrument je nieuwe inzichten opgeleverd?"
-    )
-    LEVELS = "levels", _(
-        "Heeft het werken met de beschrijving van de verschillende niveaus (startend, "
-        "gevorderd, voldragen), geholpen met het in kaart brengen van interventies voor het "
-        "verduurzamen van het betreffende LLO initiatief?"
-    )
-    POSSIBILITIES = "possibilities", _(
-        "Welke mogelijkheden zien jullie voor de inzet van de LLO-actiescan?"
-    )
-
-
-class Reflection(models.Model):
-    """The answers to the three reflection questions, for one table (session) or for a whole
-    event. Saved with a version number: a save based on an older version is refused, so two
-    people at one table never overwrite each other's answers unseen."""
-
-    session = models.OneToOneField(
-        ScanSession, on_delete=models.CASCADE, null=True, blank=True, related_name="reflection",
-        verbose_name=_("scansessie"),
-    )
-    event = models.OneToOneField(
-        Event, on_delete=models.CASCADE, null=True, blank=True, related_name="reflection",
-        verbose_name=_("bijeenkomst"),
-    )
-    insights = models.TextField(ReflectionQuestion.INSIGHTS.label, blank=True)
-    levels = models.TextField(ReflectionQuestion.LEVELS.label, blank=True)
-    possibilities = models.TextField(ReflectionQuestion.POSSIBILITIES.label, blank=True)
-    version = models.PositiveIntegerField(default=0)
-    updated_at = models.DateTimeField(_("bijgewerkt op"), null=True, blank=True)
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+", verbose_name=_("bijgewerkt door"),
-    )
-
-    ANSWER_FIELDS = tuple(ReflectionQuestion.values)
-
-    class Meta:
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(session__isnull=False, event__isnull=True)
-                | Q(session__isnull=True, event__isnull=False),
-                name="reflection_of_session_or_event",
-            ),
-        ]
-        verbose_name = _("reflectie")
-        verbose_name_plural = _("reflecties")
-
-    def __str__(self):
-        return str(_("Reflectie: %(what)s") % {"what": self.session or self.event})
-
-    @property
-    def is_empty(self) -> bool:
-        return not any(getattr(self, name).strip() for name in self.ANSWER_FIELDS)
-
-
-PRESENT_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read off a screen
-PRESENT_CODE_LENGTH = 8
-
-
-def new_present_code() -> str:
-    return "".join(secrets.choice(PRESENT_CODE_ALPHABET) for _ in range(PRESENT_CODE_LENGTH))
-
-
-class PresentCodeQuerySet(models.QuerySet):
-    def usable(self, now=None):
-        return self.filter(revoked_at__isnull=True, expires_at__gt=now or timezone.now())
-
-
-class PresentCode(models.Model):
-    """A short-lived code that opens the read-only present screen of one session without an
-    account, e.g. on the laptop behind a projector. Made by the moderator (or staff), valid
-    for a few hours, revocable. The code is entered on /scherm/; there is no link that opens
-    the screen by itself."""
-
-    session = models.ForeignKey(
-        ScanSession, on_delete=models.CASCADE, related_name="present_codes",
-        verbose_name=_("scansessie"),
-    )
-    code = models.CharField(
-        _("code"), max_length=16, unique=True, default=new_present_code, editable=False
-    )
-    expires_at = models.DateTimeField(_("geldig tot"))
-    revoked_at = models.DateTimeField(_("ingetrokken op"), null=True, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+",
-        verbose_name=_("gemaakt door"),
-    )
-    created_at = models.DateTimeField(_("gemaakt op"), auto_now_add=True)
-
-    objects = PresentCodeQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-created_at", "-pk"]
-        verbose_name = _("schermcode")
-        verbose_name_plural = _("schermcodes")
-
-    def __str__(self):
-        return f"{self.session} ({self.display_code})"
-
-    @property
-    def display_code(self) -> str:
-        half = len(self.code) // 2
-        return f"{self.code[:half]}-{self.code[half:]}"
-
-    def is_usable(self, now=None) -> bool:
-        return self.revoked_at is None and self.expires_at > (now or timezone.now())
-
-
-class PresentCodeFailure(models.Model):
-    """A wrong present code, per hashed client address: counted to slow down guessing."""
-
-    fingerprint = models.CharField(max_length=64, db_index=True)
-    at = models.DateTimeField(default=timezone.now, db_index=True)
-
-    class Meta:
-        verbose_name = _("foute schermcode")
-        verbose_name_plural = _("foute schermcodes")
-
-    def __str__(self):
-        return f"{self.fingerprint[:8]} {self.at:%Y-%m-%d %H:%M}"

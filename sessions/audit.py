@@ -3,14 +3,14 @@
 Views call `record(request, session, action)` in one line. Viewing and changing happen often
 (every page load, every autosave), so those are written at most once per user, session and action
 per ACTIESCAN_AUDIT_THROTTLE_MINUTES window: one INSERT that the database ignores when the window
-already has its row (see reports.models.AuditEvent). htmx fragment refreshes of a page that was
+already has its row (see sessions.models.AuditEvent). htmx fragment refreshes of a page that was
 already logged are not counted again. Finalizing, downloading and sharing are always written."""
 
 import time
 
 from django.conf import settings
 
-from reports.models import AuditAction, AuditEvent
+from .models import AuditAction, AuditEvent
 
 VIEWED_MINUTES = AuditAction.VIEWED_MINUTES
 CHANGED_MINUTES = AuditAction.CHANGED_MINUTES

@@ -1,0 +1,248 @@
+"""The live session: the moderator's cockpit, the notulist's view, the wrap-up (totaaloverzicht),
+closing and reopening, autosave and live sync, and the history of saved text.
+
+Contract of autosave and sync with the browser: docs/live-protocol.md."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from actiescan.http import json_error, json_login_required, render_page_or_partial
+from actiescan.models import Level
+from actiescan.roles import is_ser_staff
+
+from .. import audit, autosave, services, sync_tokens
+from ..access import get_managed_session, get_session
+from ..charts import level_chart
+from ..fields import FieldError, key_for, whole_number
+from ..models import FACTOR_BUDGET_SECONDS, QUESTIONING_SECONDS, ScanSession
+
+
+def requested_factor(request):
+    """The factor asked for: in the URL, or, for a fragment refresh, in the page's URL."""
+    raw = request.GET.get("factor")
+    if not raw and request.htmx and request.htmx.current_url:
+        from urllib.parse import parse_qs, urlsplit
+
+        try:
+            raw = parse_qs(urlsplit(request.htmx.current_url).query).get("factor", [""])[0]
+        except ValueError:  # a malformed HX-Current-URL header: as if none was sent
+            raw = ""
+    return raw
+
+
+def pick_factor(factors, raw, fallback_pk=None):
+    wanted = whole_number(raw, fallback_pk)
+    for session_factor in factors:
+        if session_factor.pk == wanted:
+            return session_factor
+    return factors[0] if factors else None
+
+
+def live_context(request, session, factors, selected):
+    for session_factor in factors:
+        # The template reads the session through each factor (timer); share the loaded one.
+        session_factor.session = session
+    done = sum(1 for sf in factors if sf.is_complete)
+    index = factors.index(selected) if selected else 0
+    return {
+        "session": session,
+        "factors": factors,
+        "selected": selected,
+        "previous": factors[index - 1] if index > 0 else None,
+        "next": factors[index + 1] if index + 1 < len(factors) else None,
+        "done_count": done,
+        "levels": Level.choices,
+        "readonly": session.is_closed,
+        "role": session.role_of(request.user),
+        "questioning_seconds": QUESTIONING_SECONDS,
+        "budget_seconds": FACTOR_BUDGET_SECONDS,
+        "timer_start": (
+            timezone.localtime(session.current_factor_since).isoformat()
+            if selected and session.current_factor_id == selected.pk
+            and session.current_factor_since
+            else ""
+        ),
+        "general_minutes_key": key_for("session", session.pk, "general_minutes"),
+    }
+
+
+@login_required
+@require_GET
+def cockpit(request, pk):
+    session = get_session(request, pk)
+    audit.record(request, session, audit.VIEWED_MINUTES, detail="cockpit")
+    factors = list(services.factors_with_actions(session))
+    if not factors:
+        messages.info(request, _("Kies eerst de succesfactoren voor dit gesprek."))
+        return redirect(session)
+    selected = pick_factor(factors, requested_factor(request), session.current_factor_id)
+    moving = not request.htmx or request.htmx.target in ("live-body", "factor-panel")
+    if moving and session.role_of(request.user) != "notulist":
+        # Only the moderator (or staff standing in) moves the table's current factor; a
+        # notulist correcting an action point here, or a fragment refresh, does not.
+        services.set_current_factor(session=session, session_factor=selected)
+    return render_page_or_partial(
+        request, "sessions/cockpit.html", live_context(request, session, factors, selected),
+        partials=("live-body", "factor-panel", "factor-nav", "factor-status"),
+    )
+
+
+@login_required
+@require_GET
+def notulist(request, pk):
+    session = get_session(request, pk)
+    audit.record(request, session, audit.VIEWED_MINUTES, detail="notulist")
+    factors = list(services.factors_with_actions(session))
+    if not factors:
+        messages.info(request, _("De moderator heeft nog geen succesfactoren gekozen."))
+        return redirect(session)
+    selected = pick_factor(factors, requested_factor(request), session.current_factor_id)
+    context = live_context(request, session, factors, selected)
+    return render_page_or_partial(
+        request, "sessions/notulist.html", context,
+        partials=("live-body", "factor-panel", "factor-nav", "factor-summary"),
+    )
+
+
+@login_required
+@require_GET
+def wrap_up(request, pk):
+    """The totaaloverzicht: all levels and action points, the notulist's last questions, close."""
+    session = get_session(request, pk)
+    audit.record(request, session, audit.VIEWED_MINUTES, detail="totaaloverzicht")
+    factors = list(services.factors_with_actions(session))
+    context = live_context(request, session, factors, factors[0] if factors else None)
+    context.update(
+        {
+            "can_manage": session.can_manage(request.user),
+            "incomplete": [sf for sf in factors if not sf.is_complete],
+            "wrap_up_key": key_for("session", session.pk, "wrap_up_notes"),
+            "checked_key": key_for("session", session.pk, "notulist_checked"),
+            "advice_url": reverse("reports:advice", args=[session.pk]) if session.is_closed else "",
+            "chart": level_chart(
+                [(sf.title, sf.current_level, sf.desired_level) for sf in factors]
+            ),
+        }
+    )
+    return render_page_or_partial(
+        request, "sessions/wrap_up.html", context, partials=("overview",)
+    )
+
+
+@login_required
+@require_POST
+def close(request, pk):
+    session = get_managed_session(request, pk)
+    services.close_session(session=session, user=request.user)
+    messages.success(request, _("De sessie is afgesloten. De notulist kan nu het advies maken."))
+    return redirect("sessions:wrap_up", pk=session.pk)
+
+
+@login_required
+@require_POST
+def reopen(request, pk):
+    session = get_managed_session(request, pk)
+    services.reopen_session(session=session, user=request.user)
+    messages.success(request, _("De sessie is heropend. Alle velden zijn weer te bewerken."))
+    return redirect("sessions:wrap_up", pk=session.pk)
+
+
+# --- Autosave and live sync -------------------------------------------------------------------
+
+@never_cache
+@json_login_required
+@require_POST
+def save_field(request, pk):
+    # Only what the save needs: the session row also holds long texts.
+    session = ScanSession.objects.visible_to(request.user).filter(pk=pk).only("pk", "status").first()
+    if session is None:
+        return json_error("not_found", _("Deze sessie bestaat niet of u heeft er geen toegang toe."), 404)
+    try:
+        # The audit line goes into the save's own transaction: SQLite's write lock is taken
+        # once per save, and no savepoint is needed.
+        saved = autosave.save_field(
+            session=session,
+            key=request.POST.get("field", ""),
+            values=request.POST.getlist("value"),
+            version=request.POST.get("version"),
+            user=request.user,
+            on_saved=lambda: audit.record(request, session, audit.CHANGED_MINUTES),
+        )
+    except FieldError as error:
+        return json_error("invalid", str(error), 400)
+    except autosave.SessionClosed:
+        return json_error(
+            "closed", _("Deze sessie is afgesloten; wijzigingen worden niet meer opgeslagen."), 403
+        )
+    except autosave.FieldNotFound:
+        return json_error("not_found", _("Dit veld bestaat niet (meer) in deze sessie."), 404)
+    except autosave.Conflict as conflict:
+        return JsonResponse(
+            {
+                "error": "conflict",
+                "message": _("Iemand anders heeft dit veld intussen gewijzigd."),
+                **autosave.saved_payload(conflict.saved),
+            },
+            status=409,
+        )
+    return JsonResponse(autosave.saved_payload(saved))
+
+
+@never_cache
+@require_GET
+def sync(request, pk):
+    since = whole_number(request.GET.get("since", ""), -1)
+    # A screen with a valid sync token is checked in one query, without the login-session and
+    # user lookups (see sync_tokens); any other request takes the full path.
+    session = sync_tokens.session_for(request, pk)
+    if session is None:
+        return sync_checked(request, pk, since)
+    return sync_answer(session, since)
+
+
+@json_login_required
+def sync_checked(request, pk, since):
+    session = (
+        ScanSession.objects.visible_to(request.user)
+        .filter(pk=pk)
+        .only("pk", "revision", "status", "current_factor_id")
+        .first()
+    )
+    if session is None:
+        return json_error("not_found", _("Deze sessie bestaat niet of u heeft er geen toegang toe."), 404)
+    response = sync_answer(session, since)
+    response[sync_tokens.HEADER] = sync_tokens.issue(request, session.pk)
+    return response
+
+
+def sync_answer(session, since):
+    changes = autosave.changes_since(session, since)
+    return HttpResponse(status=204) if changes is None else JsonResponse(changes)
+
+
+@login_required
+@require_GET
+def history(request, pk):
+    """Every saved value of the session's fields, newest first, so staff can recover text."""
+    session = get_session(request, pk)
+    if not is_ser_staff(request.user):
+        raise PermissionDenied(_("Alleen SER-medewerkers kunnen de geschiedenis inzien."))
+    audit.record(request, session, audit.VIEWED_MINUTES, detail="geschiedenis")
+    revisions = session.revisions.select_related("author")
+    field = request.GET.get("veld", "")
+    if field:
+        revisions = revisions.filter(field=field)
+    return render(
+        request, "sessions/history.html",
+        {"session": session, "revisions": revisions[:500], "field": field},
+    )
+
+
