@@ -1,26 +1,11 @@
-import threading
-
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
-from django.db import connections
 from django.test import Client
-from django.utils import timezone
 
-from actiescan.models import SuccessFactor
 from actiescan.roles import MODERATOR_GROUP, NOTULIST_GROUP, STAFF_GROUP
 from sessions import services
-from sessions.models import Initiative, ScanSession
+from sessions.models import Initiative
 
-PASSWORD = "een-lang-testwachtwoord"
-
-
-def make_user(username, group, *, is_staff=False, first_name=""):
-    user = get_user_model().objects.create_user(
-        username=username, password=PASSWORD, is_staff=is_staff, first_name=first_name
-    )
-    user.groups.add(Group.objects.get(name=group))
-    return user
+from .helpers import client_for, make_user, plan_session
 
 
 @pytest.fixture
@@ -49,20 +34,6 @@ def initiative(db):
     return Initiative.objects.create(name="Leerwerkloket Rivierenland", sector="Techniek")
 
 
-def plan_session(initiative, moderator, notulist, codes=("maatwerk", "digitale-tools", "leren-monitoring")):
-    session = ScanSession.objects.create(
-        initiative=initiative,
-        starts_at=timezone.now(),
-        location="Tiel",
-        moderator=moderator,
-        notulist=notulist,
-    )
-    ids = [SuccessFactor.objects.get(code=code).pk for code in codes]
-    services.choose_factors(session=session, factor_ids=ids, user=moderator)
-    session.refresh_from_db()
-    return session
-
-
 @pytest.fixture
 def scan_session(initiative, moderator, notulist):
     return plan_session(initiative, moderator, notulist)
@@ -73,13 +44,6 @@ def running_session(scan_session, moderator):
     services.start_session(session=scan_session, user=moderator)
     scan_session.refresh_from_db()
     return scan_session
-
-
-def client_for(client_class, user):
-    client = client_class()
-    if user is not None:
-        client.force_login(user)
-    return client
 
 
 @pytest.fixture(autouse=True)
@@ -93,18 +57,3 @@ def moderator_client(moderator):
     return client_for(Client, moderator)
 
 
-def in_thread(work):
-    """Run `work` in a thread with its own database connection; returns (thread, outcome)."""
-    outcome = {}
-
-    def run():
-        try:
-            outcome["value"] = work()
-        except Exception as error:  # noqa: BLE001 - the test inspects it
-            outcome["error"] = error
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread, outcome

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from sessions.models import Initiative
 
-from .conftest import PASSWORD
+from .helpers import PASSWORD
 
 
 def test_login_page_is_dutch(client, db):

@@ -18,7 +18,7 @@ from reports.models import Advice, AdviceVersion, ShareLink, ShareLinkAccess
 from sessions import autosave, services
 from sessions.models import Participant
 
-from .conftest import client_for, in_thread, plan_session
+from .helpers import client_for, in_thread, plan_session
 
 INJECTIONS = [
     "<script>alert('x')</script>",
@@ -313,7 +313,7 @@ def test_guessing_share_links_is_rate_limited(advice, notulist, moderator, setti
 def test_a_full_session_with_long_minutes_renders(initiative, moderator, notulist):
     from actiescan.models import SuccessFactor
 
-    from .conftest import plan_session
+    from .helpers import plan_session
 
     session = plan_session(initiative, moderator, notulist, codes=list(SuccessFactor.objects.values_list("code", flat=True)))
     services.start_session(session=session, user=moderator)

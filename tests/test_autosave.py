@@ -7,21 +7,7 @@ from django.urls import reverse
 from sessions import services
 from sessions.models import FieldRevision, SessionFactor, Status
 
-from .conftest import client_for
-
-
-def save(client, session, key, value, version=None):
-    data = {"field": key, "value": value}
-    if version is not None:
-        data["version"] = str(version)
-    return client.post(
-        reverse("sessions:save", args=[session.pk]), data, HTTP_ACCEPT="application/json"
-    )
-
-
-def sync(client, session, since, token=None):
-    headers = {"X-Sync-Token": token} if token else {}
-    return client.get(reverse("sessions:sync", args=[session.pk]), {"since": since}, headers=headers)
+from .helpers import client_for, save, sync
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from sessions.models import (
     SessionFactor,
 )
 
-from .conftest import client_for, plan_session
+from .helpers import client_for, plan_session
 
 FORM = "application/x-www-form-urlencoded"
 

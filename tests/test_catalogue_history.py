@@ -8,7 +8,7 @@ from django.urls import reverse
 from actiescan.models import CatalogueChange, Level, LevelDescriptor, SubQuestion, SuccessFactor
 from sessions import services
 
-from .conftest import client_for, plan_session
+from .helpers import client_for, plan_session
 
 
 def change_url(factor):

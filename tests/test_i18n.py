@@ -22,7 +22,7 @@ from reports import services as advice_services
 from reports.document import advice_content, render_document_html
 from sessions import services
 
-from .conftest import client_for, plan_session
+from .helpers import client_for, plan_session
 
 LOCALE_DIR = Path(django_settings.BASE_DIR) / "locale"
 PO_FILE = LOCALE_DIR / "en" / "LC_MESSAGES" / "django.po"

@@ -11,7 +11,7 @@ from openpyxl import Workbook, load_workbook
 
 from sessions.models import Initiative
 
-from .conftest import client_for
+from .helpers import client_for
 
 URL = "reports:initiatives_import"
 HEADER = "Code;Naam;Organisaties;Sector;Regio;Beschrijving;Contactpersoon;E-mail contactpersoon;Casus"

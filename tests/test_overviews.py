@@ -20,42 +20,12 @@ from sessions.models import (
     ActionStatus,
     Initiative,
     ScanSession,
-    SessionFactor,
     Status,
 )
 
-from .conftest import client_for
+from .helpers import at, client_for, make_session
 
 NOW = timezone.make_aware(datetime(2026, 11, 20, 10, 0))
-
-
-def at(year, month, day, hour=10):
-    return timezone.make_aware(datetime(year, month, day, hour, 0))
-
-
-def make_session(initiative, moderator, notulist=None, *, when, status=Status.AFGEROND,
-                 levels=None, actions=None):
-    """A session with chosen factors: `levels` maps a catalogue code to (current, desired);
-    `actions` maps a code to the texts of its action points."""
-    session = ScanSession.objects.create(
-        initiative=initiative, starts_at=when, moderator=moderator, notulist=notulist,
-    )
-    levels = levels if levels is not None else {"maatwerk": ("startend", "gevorderd")}
-    ids = [SuccessFactor.objects.get(code=code).pk for code in levels]
-    services.choose_factors(session=session, factor_ids=ids, user=moderator)
-    for code, (current, desired) in levels.items():
-        SessionFactor.objects.filter(session=session, factor__code=code).update(
-            current_level=current, desired_level=desired
-        )
-    for code, texts in (actions or {}).items():
-        for position, text in enumerate(texts, start=1):
-            ActionPoint.objects.filter(
-                session_factor__session=session, session_factor__factor__code=code,
-                position=position,
-            ).update(text=text)
-    ScanSession.objects.filter(pk=session.pk).update(status=status)
-    session.refresh_from_db()
-    return session
 
 
 def finalize(session, *, on, shared=False):

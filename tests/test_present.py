@@ -15,7 +15,7 @@ from actiescan.clients import client_fingerprint
 from sessions import present, services
 from sessions.models import PresentCode, PresentCodeFailure, SessionFactor
 
-from .conftest import client_for, plan_session
+from .helpers import client_for, plan_session
 
 
 def screen_url(session):

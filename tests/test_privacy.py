@@ -35,7 +35,7 @@ from sessions.models import (
     SessionFactor,
 )
 
-from .conftest import client_for, plan_session
+from .helpers import client_for, plan_session
 
 
 def markers(tag):

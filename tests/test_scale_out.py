@@ -18,7 +18,7 @@ from django.conf import settings
 from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection
 
-from .conftest import plan_session
+from .helpers import plan_session
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

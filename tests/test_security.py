@@ -30,7 +30,7 @@ from sessions.models import (
     Status,
 )
 
-from .conftest import PASSWORD, client_for, plan_session
+from .helpers import PASSWORD, client_for, plan_session
 
 # --- Fixtures -----------------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from sessions.models import ActionPoint, Participant, SessionFactor, Status
 
-from .conftest import client_for
+from .helpers import client_for
 
 
 def session_urls(session):
@@ -83,7 +83,7 @@ def test_history_is_for_staff_only(scan_session, moderator, staff):
 
 def test_foreign_ids_inside_a_session_are_not_found(scan_session, moderator, notulist, initiative):
     """An action point of another session cannot be saved through this session's URL."""
-    from .conftest import plan_session
+    from .helpers import plan_session
 
     other = plan_session(initiative, notulist, moderator)
     foreign_action = ActionPoint.objects.filter(session_factor__session=other).first()

@@ -8,7 +8,7 @@ from actiescan.models import LevelDescriptor, SubQuestion, SuccessFactor
 from sessions import services
 from sessions.models import Initiative, Participant, ScanSession, SessionFactor
 
-from .conftest import client_for, plan_session
+from .helpers import client_for, plan_session
 
 
 def test_moderator_adds_an_initiative_and_plans_a_session(moderator, notulist):

@@ -10,7 +10,7 @@ from django.db import connection, transaction
 
 from sessions.models import Initiative
 
-from .conftest import in_thread
+from .helpers import in_thread
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

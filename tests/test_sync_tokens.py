@@ -12,8 +12,7 @@ from django.urls import reverse
 from sessions import sync_tokens
 from sessions.models import ScanSession
 
-from .conftest import client_for, plan_session
-from .test_autosave import save, sync
+from .helpers import client_for, plan_session, save, sync
 
 
 def page_token(client, session) -> str:

@@ -5,32 +5,16 @@ axe-core comes from the axe-playwright-python package (its bundled axe.min.js, n
 it is injected through Playwright, so the page's own strict CSP stays on."""
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from reports import services as advice_services
 from sessions import services
 from sessions.models import Participant, SessionFactor
 
-from ..conftest import plan_session
-from .test_live_session import all_saved, log_in
+from ..helpers import plan_session
+from .helpers import all_saved, axe_violations, log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-AXE = Axe()
-
-
-def axe_violations(page) -> list[str]:
-    """The WCAG 2.1 A/AA violations axe-core finds on the page as it is now, one line each."""
-    results = AXE.run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS},
-                                     "resultTypes": ["violations"]})
-    lines = []
-    for violation in results.response["violations"]:
-        targets = [" ".join(map(str, node["target"])) for node in violation["nodes"]][:5]
-        lines.append(f"{page.url}: {violation['id']} ({violation['impact']}): {violation['help']} at {targets}")
-    return lines
-
 
 @pytest.fixture
 def sessions_in_every_state(initiative, moderator, notulist):

@@ -7,24 +7,10 @@ from playwright.sync_api import expect
 
 from sessions.models import FieldRevision, SessionFactor
 
-from ..conftest import PASSWORD, plan_session
+from ..helpers import plan_session
+from .helpers import SYNC_TIMEOUT, all_saved, log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-SYNC_TIMEOUT = 3000  # ms: "each sees the other's changes within 3 seconds"
-
-
-def log_in(page, live_server, username):
-    page.goto(f"{live_server.url}/inloggen/")
-    page.get_by_label("Gebruikersnaam").fill(username)
-    page.get_by_label("Wachtwoord").fill(PASSWORD)
-    page.get_by_role("button", name="Inloggen").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Welkom")
-
-
-def all_saved(page):
-    page.wait_for_function("() => window.actiescanLive && window.actiescanLive.pendingCount() === 0")
-
 
 @pytest.fixture
 def table(browser, live_server, moderator, notulist, initiative):

@@ -11,9 +11,8 @@ from actiescan.models import SuccessFactor
 from sessions import autosave, events, present, services
 from sessions.models import Event, Initiative, SessionFactor
 
-from ..conftest import plan_session
-from .test_accessibility import axe_violations
-from .test_live_session import log_in
+from ..helpers import plan_session
+from .helpers import axe_violations, log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

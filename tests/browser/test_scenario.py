@@ -14,7 +14,7 @@ from actiescan.models import SuccessFactor
 from reports.models import AdviceVersion, ShareLink
 from sessions.models import ActionPoint, FieldRevision, ScanSession, SessionFactor
 
-from .test_live_session import SYNC_TIMEOUT, all_saved, log_in
+from .helpers import SYNC_TIMEOUT, all_saved, log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

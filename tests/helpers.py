@@ -1,0 +1,109 @@
+"""Helpers every test module may import (fixtures live in conftest.py): users in their roles, a
+planned session, logged-in clients, a thread with its own connection, and the autosave and sync
+calls as the browser makes them."""
+
+import threading
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import connections
+from django.urls import reverse
+from django.utils import timezone
+
+from actiescan.models import SuccessFactor
+from sessions import services
+from sessions.models import ActionPoint, ScanSession, SessionFactor, Status
+
+PASSWORD = "een-lang-testwachtwoord"
+
+
+def make_user(username, group, *, is_staff=False, first_name=""):
+    user = get_user_model().objects.create_user(
+        username=username, password=PASSWORD, is_staff=is_staff, first_name=first_name
+    )
+    user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+def plan_session(initiative, moderator, notulist, codes=("maatwerk", "digitale-tools", "leren-monitoring")):
+    session = ScanSession.objects.create(
+        initiative=initiative,
+        starts_at=timezone.now(),
+        location="Tiel",
+        moderator=moderator,
+        notulist=notulist,
+    )
+    ids = [SuccessFactor.objects.get(code=code).pk for code in codes]
+    services.choose_factors(session=session, factor_ids=ids, user=moderator)
+    session.refresh_from_db()
+    return session
+
+
+def client_for(client_class, user):
+    client = client_class()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def in_thread(work):
+    """Run `work` in a thread with its own database connection; returns (thread, outcome)."""
+    outcome = {}
+
+    def run():
+        try:
+            outcome["value"] = work()
+        except Exception as error:  # noqa: BLE001 - the test inspects it
+            outcome["error"] = error
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, outcome
+
+
+def save(client, session, key, value, version=None):
+    """An autosave of one field, as live.js sends it."""
+    data = {"field": key, "value": value}
+    if version is not None:
+        data["version"] = str(version)
+    return client.post(
+        reverse("sessions:save", args=[session.pk]), data, HTTP_ACCEPT="application/json"
+    )
+
+
+def sync(client, session, since, token=None):
+    """A live-sync poll, as live.js sends it."""
+    headers = {"X-Sync-Token": token} if token else {}
+    return client.get(reverse("sessions:sync", args=[session.pk]), {"since": since}, headers=headers)
+
+
+def at(year, month, day, hour=10):
+    return timezone.make_aware(datetime(year, month, day, hour, 0))
+
+
+def make_session(initiative, moderator, notulist=None, *, when, status=Status.AFGEROND,
+                 levels=None, actions=None):
+    """A session with chosen factors: `levels` maps a catalogue code to (current, desired);
+    `actions` maps a code to the texts of its action points."""
+    session = ScanSession.objects.create(
+        initiative=initiative, starts_at=when, moderator=moderator, notulist=notulist,
+    )
+    levels = levels if levels is not None else {"maatwerk": ("startend", "gevorderd")}
+    ids = [SuccessFactor.objects.get(code=code).pk for code in levels]
+    services.choose_factors(session=session, factor_ids=ids, user=moderator)
+    for code, (current, desired) in levels.items():
+        SessionFactor.objects.filter(session=session, factor__code=code).update(
+            current_level=current, desired_level=desired
+        )
+    for code, texts in (actions or {}).items():
+        for position, text in enumerate(texts, start=1):
+            ActionPoint.objects.filter(
+                session_factor__session=session, session_factor__factor__code=code,
+                position=position,
+            ).update(text=text)
+    ScanSession.objects.filter(pk=session.pk).update(status=status)
+    session.refresh_from_db()
+    return session
