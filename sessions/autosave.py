@@ -272,6 +272,7 @@ def changes_since(session: ScanSession, since: int) -> dict | None:
         "revision": session.revision,
         "status": session.status,
         "current_factor": session.current_factor_id,
+        "wrap_up": session.wrap_up_since is not None,
         "fields": fields,
         "refresh": refresh,
     }

@@ -168,6 +168,7 @@ def screen_changes(session: ScanSession, since: int) -> dict | None:
         "revision": session.revision,
         "status": session.status,
         "current_factor": session.current_factor_id,
+        "wrap_up": session.wrap_up_since is not None,
         "fields": {},
         "refresh": refresh,
     }

@@ -116,18 +116,38 @@ def start_session(*, session: ScanSession, user):
 
 @transaction.atomic
 def set_current_factor(*, session: ScanSession, session_factor: SessionFactor):
-    """The moderator moved to another factor: stop its clock on the old one and start it on
-    the new one (only while the session runs), so the notulist's screen can follow."""
-    if session.current_factor_id == session_factor.pk or session.is_closed:
+    """The moderator moved the table to a factor (also back from the wrap-up): stop the clock
+    on the old one and start it on the new one (only while the session runs), so the screens
+    that follow the moderator can follow."""
+    at_factor = session.current_factor_id == session_factor.pk and session.wrap_up_since is None
+    if at_factor or session.is_closed:
+        return
+    now = timezone.now()
+    if session.status == Status.BEZIG and session.wrap_up_since is None:
+        _stop_clock(session, now)
+    session.current_factor = session_factor
+    session.current_factor_since = now if session.status == Status.BEZIG else None
+    session.wrap_up_since = None
+    ScanSession.objects.filter(pk=session.pk).update(
+        current_factor=session_factor, current_factor_since=session.current_factor_since,
+        wrap_up_since=None,
+    )
+    bump_revision(session)
+
+
+@transaction.atomic
+def open_wrap_up(*, session: ScanSession):
+    """The moderator took the table to the wrap-up (totaaloverzicht): the factor clock stops
+    and every following screen shows the overview. The last factor stays `current_factor`, so
+    going back resumes there."""
+    if session.wrap_up_since is not None or session.is_closed:
         return
     now = timezone.now()
     if session.status == Status.BEZIG:
         _stop_clock(session, now)
-    session.current_factor = session_factor
-    session.current_factor_since = now if session.status == Status.BEZIG else None
-    ScanSession.objects.filter(pk=session.pk).update(
-        current_factor=session_factor, current_factor_since=session.current_factor_since
-    )
+    session.current_factor_since = None
+    session.wrap_up_since = now
+    ScanSession.objects.filter(pk=session.pk).update(current_factor_since=None, wrap_up_since=now)
     bump_revision(session)
 
 
@@ -152,7 +172,8 @@ def reopen_session(*, session: ScanSession, user):
     session.status = Status.BEZIG
     session.closed_at = None
     session.closed_by = None
-    session.current_factor_since = timezone.now() if session.current_factor_id else None
+    at_factor = session.current_factor_id and session.wrap_up_since is None
+    session.current_factor_since = timezone.now() if at_factor else None
     session.save(update_fields=["status", "closed_at", "closed_by", "current_factor_since"])
     bump_revision(session)
 

@@ -61,7 +61,7 @@ def issue(request, session_pk: int) -> str:
 
 
 def session_for(request, session_pk: int) -> ScanSession | None:
-    """The session (pk, revision, status, current_factor_id) when the request carries a valid token
+    """The session (pk, revision, status, current_factor_id, wrap_up_since) when the request carries a valid token
     for it and its user may still see it; None means: take the full path."""
     token = request.headers.get(HEADER, "")
     login_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME, "")
@@ -80,7 +80,7 @@ def session_for(request, session_pk: int) -> ScanSession | None:
     # ScanSessionQuerySet.visible_to and roles.is_ser_staff.
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT s.revision, s.status, s.current_factor_id, u.password "
+            f"SELECT s.revision, s.status, s.current_factor_id, s.wrap_up_since, u.password "
             f"FROM {SESSIONS} s JOIN {USERS} u ON u.id = %s "
             "WHERE s.id = %s AND u.is_active "
             "AND (u.is_staff OR s.moderator_id = u.id OR s.notulist_id = u.id) "
@@ -90,7 +90,8 @@ def session_for(request, session_pk: int) -> ScanSession | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    revision, status, current_factor_id, password = row
+    revision, status, current_factor_id, wrap_up_since, password = row
     if not constant_time_compare(mark, _password_mark(User(pk=user_id, password=password))):
         return None
-    return ScanSession(pk=session_pk, revision=revision, status=status, current_factor_id=current_factor_id)
+    return ScanSession(pk=session_pk, revision=revision, status=status,
+                       current_factor_id=current_factor_id, wrap_up_since=wrap_up_since)

@@ -1,11 +1,14 @@
 """The save endpoint and live sync: nothing typed is lost, conflicts show both texts."""
 
+from datetime import timedelta
+
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from sessions import services
-from sessions.models import FieldRevision, SessionFactor, Status
+from sessions.models import FieldRevision, ScanSession, SessionFactor, Status
 
 from .helpers import client_for, save, sync
 
@@ -253,3 +256,56 @@ def test_time_is_counted_per_factor_while_the_session_runs(running_session, mode
     first.refresh_from_db()
     assert 7 * 60 - 2 <= first.seconds_spent <= 7 * 60 + 5
     assert SessionFactor.objects.get(pk=second.pk).seconds_spent == 0
+
+
+def test_the_moderator_moves_the_table_with_a_post_and_the_notulist_learns_it(
+        running_session, two_clients):
+    moderator, notulist = two_clients
+    second = running_session.factors.order_by("position")[1]
+    running_session.refresh_from_db()
+    since = running_session.revision
+    response = moderator.post(reverse("sessions:go_to_factor", args=[running_session.pk, second.pk]))
+    assert response.status_code == 302 and response.url.endswith(f"?factor={second.pk}")
+    body = sync(notulist, running_session, since).json()
+    assert body["current_factor"] == second.pk and body["wrap_up"] is False
+    # The notulist follows the table; she does not move it.
+    third = running_session.factors.order_by("position")[2]
+    url = reverse("sessions:go_to_factor", args=[running_session.pk, third.pk])
+    assert notulist.post(url).status_code == 403
+    running_session.refresh_from_db()
+    assert running_session.current_factor_id == second.pk
+
+
+def test_the_wrap_up_stops_the_clock_and_every_following_screen_learns_it(
+        running_session, two_clients):
+    moderator, notulist = two_clients
+    first = running_session.factors.order_by("position")[0]
+    moderator.post(reverse("sessions:go_to_factor", args=[running_session.pk, first.pk]))
+    ScanSession.objects.filter(pk=running_session.pk).update(
+        current_factor_since=timezone.now() - timedelta(minutes=3))
+    running_session.refresh_from_db()
+    since = running_session.revision
+    response = moderator.post(reverse("sessions:go_to_wrap_up", args=[running_session.pk]))
+    assert response.status_code == 302
+    running_session.refresh_from_db()
+    assert running_session.wrap_up_since is not None
+    assert running_session.current_factor_since is None
+    first.refresh_from_db()
+    assert 175 <= first.seconds_spent <= 200  # the three minutes were counted, once
+    body = sync(notulist, running_session, since).json()
+    assert body["wrap_up"] is True and body["current_factor"] == first.pk
+    # Opening it again changes nothing; going back to a factor leaves the wrap-up.
+    moderator.post(reverse("sessions:go_to_wrap_up", args=[running_session.pk]))
+    first.refresh_from_db()
+    assert first.seconds_spent <= 200
+    moderator.post(reverse("sessions:go_to_factor", args=[running_session.pk, first.pk]))
+    running_session.refresh_from_db()
+    assert running_session.wrap_up_since is None and running_session.current_factor_since
+
+
+def test_outsiders_cannot_move_a_table(running_session, outsider):
+    first = running_session.factors.first()
+    client = client_for(Client, outsider)
+    assert client.post(reverse("sessions:go_to_wrap_up", args=[running_session.pk])).status_code == 404
+    url = reverse("sessions:go_to_factor", args=[running_session.pk, first.pk])
+    assert client.post(url).status_code == 404

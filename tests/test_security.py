@@ -388,6 +388,8 @@ OBJECT_VIEWS = {
     "sessions:cockpit": ("get", lambda w: [w["session"].pk], {}, None),
     "sessions:notulist": ("get", lambda w: [w["session"].pk], {}, None),
     "sessions:wrap_up": ("get", lambda w: [w["session"].pk], {}, None),
+    "sessions:go_to_factor": ("post", lambda w: [w["session"].pk, w["factor"].pk], {}, "notulist"),
+    "sessions:go_to_wrap_up": ("post", lambda w: [w["session"].pk], {}, "notulist"),
     "sessions:close": ("post", lambda w: [w["session"].pk], {}, "notulist"),
     "sessions:reopen": ("post", lambda w: [w["session"].pk], {}, "notulist"),
     "sessions:save": ("post", lambda w: [w["session"].pk],

@@ -113,6 +113,9 @@ class ScanSession(models.Model):
         "SessionFactor", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     current_factor_since = models.DateTimeField(null=True, blank=True)
+    # Set while the moderator has the table at the wrap-up (totaaloverzicht): every screen that
+    # follows the moderator (notulist, present screen, phones) shows the overview, clocks stop.
+    wrap_up_since = models.DateTimeField(null=True, blank=True)
     # Bumped on every change; the live-sync poll compares it to answer "nothing changed" cheaply.
     revision = models.PositiveIntegerField(default=0)
 

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,7 +22,7 @@ from .. import audit, autosave, services, sync_tokens
 from ..access import get_managed_session, get_session
 from ..charts import level_chart
 from ..fields import FieldError, key_for, whole_number
-from ..models import FACTOR_BUDGET_SECONDS, QUESTIONING_SECONDS, ScanSession
+from ..models import FACTOR_BUDGET_SECONDS, QUESTIONING_SECONDS, ScanSession, SessionFactor
 
 
 def requested_factor(request):
@@ -139,6 +139,27 @@ def wrap_up(request, pk):
 
 @login_required
 @require_POST
+def go_to_factor(request, pk, factor_pk):
+    """The moderator takes the table to a factor: the screens that follow the moderator follow,
+    the clock moves along. A POST, never a side effect of opening a page."""
+    session = get_managed_session(request, pk)
+    session_factor = get_object_or_404(SessionFactor, session=session, pk=factor_pk)
+    services.set_current_factor(session=session, session_factor=session_factor)
+    return redirect(f"{reverse('sessions:cockpit', args=[session.pk])}?factor={session_factor.pk}")
+
+
+@login_required
+@require_POST
+def go_to_wrap_up(request, pk):
+    """The moderator takes the table to the wrap-up (totaaloverzicht): clocks stop, the screens
+    that follow the moderator show the overview."""
+    session = get_managed_session(request, pk)
+    services.open_wrap_up(session=session)
+    return redirect("sessions:wrap_up", pk=session.pk)
+
+
+@login_required
+@require_POST
 def close(request, pk):
     session = get_managed_session(request, pk)
     services.close_session(session=session, user=request.user)
@@ -213,7 +234,7 @@ def sync_checked(request, pk, since):
     session = (
         ScanSession.objects.visible_to(request.user)
         .filter(pk=pk)
-        .only("pk", "revision", "status", "current_factor_id")
+        .only("pk", "revision", "status", "current_factor_id", "wrap_up_since")
         .first()
     )
     if session is None:

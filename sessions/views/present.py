@@ -136,7 +136,7 @@ def sync(request, pk):
     Answers 401 with a message once the code no longer holds (live.js shows it in a banner)."""
     session = (
         present.presentable(request)
-        .only("pk", "revision", "status", "current_factor_id")
+        .only("pk", "revision", "status", "current_factor_id", "wrap_up_since")
         .filter(pk=pk)
         .first()
     )
