@@ -2,10 +2,12 @@
 of sleeping in SQLite's busy handler or failing, and every way a transaction ends gives the turn
 back. Real threads with their own connections on the real test database file."""
 
+import os
 import threading
 import time
 
 import pytest
+from django.conf import settings
 from django.db import connection, transaction
 
 from sessions.models import Initiative
@@ -131,3 +133,151 @@ def test_waiting_for_a_turn_ends_after_the_busy_timeout_like_sqlite(monkeypatch)
         release.set()
         holder.join(10)
     assert not Initiative.objects.filter(name="Wacht op zijn beurt").exists()
+
+
+# --- Several processes, several files, fork ----------------------------------------------------
+
+HOLD_AND_WRITE = """
+import os, sys, time
+import django
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "actiescan.settings")
+django.setup()
+from django.db import connection, transaction, OperationalError
+from sessions.models import Initiative
+connection.settings_dict["OPTIONS"]["timeout"] = float(sys.argv[2])
+started = time.monotonic()
+try:
+    with transaction.atomic():
+        Initiative.objects.create(name=sys.argv[1])
+        print("inside", time.monotonic() - started, flush=True)
+        if sys.argv[3] == "until-told":
+            sys.stdin.readline()
+    print("committed", time.monotonic() - started, flush=True)
+except OperationalError as error:
+    print("refused", time.monotonic() - started, error, flush=True)
+"""
+
+
+def run_writer(name, *, timeout, hold=""):
+    import subprocess
+    import sys
+
+    env = {**os.environ, "SQLITE_PATH": str(connection.settings_dict["NAME"])}
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    return subprocess.Popen(
+        [sys.executable, "-c", HOLD_AND_WRITE, name, str(timeout), hold],
+        cwd=settings.BASE_DIR, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    )
+
+
+def test_writers_in_two_server_processes_take_turns_and_a_stuck_one_does_not_hang_the_other():
+    holder = run_writer("Proces een", timeout=20, hold="until-told")
+    assert holder.stdout.readline().startswith("inside")
+    # A second process with a short busy timeout: refused after it, not stuck for ever.
+    impatient = run_writer("Ongeduldig", timeout=1)
+    out, err = impatient.communicate(timeout=30)
+    assert out.startswith("refused"), out + err
+    assert 0.8 <= float(out.split()[1]) < 2.4  # bounded by its own timeout, not the holder's
+    # A patient one waits its turn and is stored after the first commits.
+    patient = run_writer("Geduldig", timeout=20)
+    time.sleep(1)
+    holder_out, holder_err = holder.communicate("commit\n", timeout=30)
+    assert "committed" in holder_out, holder_out + holder_err
+    out, err = patient.communicate(timeout=30)
+    assert out.startswith("inside"), out + err
+    names = set(Initiative.objects.values_list("name", flat=True))
+    assert {"Proces een", "Geduldig"} <= names and "Ongeduldig" not in names
+
+
+def other_database(path, timeout=1):
+    """Another connection object for a database file (not a registered alias: tests may open
+    those), with its own busy timeout."""
+    from actiescan.db.base import DatabaseWrapper
+
+    return DatabaseWrapper({
+        **connection.settings_dict, "NAME": str(path),
+        "OPTIONS": {**connection.settings_dict["OPTIONS"], "timeout": timeout},
+    }, alias="other")
+
+
+def begin(db):
+    """BEGIN (IMMEDIATE) on `db` the way transaction.atomic() does it: after the writer's turn."""
+    db.set_autocommit(False, force_begin_transaction_with_broken_autocommit=True)
+
+
+def commit(db):
+    db.commit()
+    db.set_autocommit(True)
+
+
+def test_a_second_database_file_has_its_own_queue(tmp_path):
+    other = other_database(tmp_path / "andere.sqlite3")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("CREATE TABLE t (x integer)")
+        with transaction.atomic():
+            Initiative.objects.create(name="In de eerste database")
+            started = time.monotonic()
+            # A transaction on the other file, in the same thread: its own turn, no wait (with
+            # one queue for both it would wait here until its timeout and fail).
+            begin(other)
+            with other.cursor() as cursor:
+                cursor.execute("INSERT INTO t VALUES (1)")
+            commit(other)
+            assert time.monotonic() - started < 0.5
+        with other.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM t")
+            assert cursor.fetchone()[0] == 1
+    finally:
+        other.close()
+
+
+def test_a_forked_process_never_takes_or_gives_away_the_parents_turn(tmp_path):
+    """After fork() the child has its own turnstile: while the parent holds the turn the child
+    waits (and is refused after its timeout), the parent's turn stays the parent's, and once the
+    parent gives it back the child gets it (a lock inherited in the held state would keep the
+    child out for ever). Checked on the turnstile itself: SQLite forbids using a connection
+    that was open in a transaction across fork(), so a server forks before it connects."""
+    import multiprocessing
+
+    from django.db import OperationalError
+
+    from actiescan.db.base import turnstile_for
+
+    path = str(tmp_path / "db.sqlite3-writers")
+
+    def try_a_turn():
+        try:
+            turnstile_for(path).take(timeout=1)
+        except OperationalError:
+            return "refused"
+        turnstile_for(path).give_back()
+        return "got a turn"
+
+    def child(answers, go):
+        try:
+            answers.send(try_a_turn())
+            go.recv()  # the parent has given its turn back
+            answers.send(try_a_turn())
+        except BaseException as error:  # noqa: BLE001 - reported to the parent, which fails
+            answers.send(repr(error))
+        finally:
+            os._exit(0)
+
+    context = multiprocessing.get_context("fork")
+    answers, child_answers = context.Pipe(duplex=False)
+    child_go, go = context.Pipe(duplex=False)
+    turnstile = turnstile_for(path)
+    turnstile.take(timeout=1)
+    process = context.Process(target=child, args=(child_answers, child_go))
+    process.start()  # forked while this thread holds the turn
+    assert answers.poll(15) and answers.recv() == "refused"
+    # Still the parent's turn: another thread of the parent waits for it too.
+    waiter, outcome = in_thread(lambda: turnstile_for(path).take(timeout=0.3))
+    waiter.join(5)
+    assert isinstance(outcome.get("error"), OperationalError)
+    turnstile.give_back()
+    go.send("go")
+    assert answers.poll(15) and answers.recv() == "got a turn"
+    process.join(10)
