@@ -24,7 +24,8 @@ from sessions.models import FieldRevision, ScanSession
 from sessions.services import factors_with_actions
 
 from . import services
-from .document import advice_content, render_document_html, render_pdf
+from . import document
+from .document import advice_content, render_document_html
 from .models import Advice, AdviceVersion, ShareLink, ShareLinkAccess, ShareLinkFailure
 
 ADVICE_KEY_PATTERN = r"^(advice|section):"
@@ -171,7 +172,7 @@ def preview_pdf(request, pk):
     except services.DocumentTooLarge as error:
         messages.error(request, str(error))
         return redirect("reports:advice", pk=pk)
-    pdf, _pages = render_pdf(content)
+    pdf, _pages = document.render_pdf(content)
     audit.record(request, advice.session, audit.DOWNLOADED_PDF, detail="concept")
     return pdf_response(pdf, pdf_filename(advice), inline=True)
 

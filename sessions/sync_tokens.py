@@ -22,18 +22,15 @@ Django's own authentication."""
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
-from django.core import signing
-from django.db import connection
+from django.core import checks, signing
+from django.db import connections, router
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from .fields import whole_number
 from .models import ScanSession
 
-SESSIONS = ScanSession._meta.db_table
-LOGINS = Session._meta.db_table
 User = get_user_model()
-USERS = User._meta.db_table
 
 HEADER = "X-Sync-Token"
 SALT = "actiescan.sessions.sync-token"
@@ -48,6 +45,51 @@ def _signer(login_key: str) -> signing.TimestampSigner:
 def _password_mark(user) -> str:
     # Derived from the session auth hash (an HMAC of the password hash), never the hash itself.
     return salted_hmac(f"{SALT}.password", user.get_session_auth_hash(), algorithm="sha256").hexdigest()[:20]
+
+
+@checks.register(checks.Tags.compatibility)
+def check_session_engine(app_configs=None, **kwargs):
+    """Tokens are checked against the login session's row in the database: with another
+    SESSION_ENGINE every poll takes the full path (correct, only slower). Say so."""
+    if settings.SESSION_ENGINE == DB_SESSIONS:
+        return []
+    return [checks.Warning(
+        "Live-sync tokens need SESSION_ENGINE = django.contrib.sessions.backends.db; with "
+        f"{settings.SESSION_ENGINE} every live poll takes the slower full path.",
+        id="scan_sessions.W001",
+    )]
+
+
+def _column(model, field_name: str) -> str:
+    return model._meta.get_field(field_name).column
+
+
+def _query(connection) -> str:
+    """The one query that checks a token's login, user and access and reads the session's
+    revision, written from the models' own table and column names."""
+    quote = connection.ops.quote_name
+    sessions = quote(ScanSession._meta.db_table)
+    users = quote(User._meta.db_table)
+    logins = quote(Session._meta.db_table)
+
+    def session_column(name):
+        return "s." + quote(_column(ScanSession, name))
+
+    def user_column(name):
+        return "u." + quote(_column(User, name))
+
+    return (
+        f"SELECT {session_column('revision')}, {session_column('status')}, "
+        f"{session_column('current_factor')}, {session_column('wrap_up_since')}, "
+        f"{user_column('password')} "
+        f"FROM {sessions} s JOIN {users} u ON {user_column(User._meta.pk.name)} = %s "
+        f"WHERE {session_column(ScanSession._meta.pk.name)} = %s AND {user_column('is_active')} "
+        f"AND ({user_column('is_staff')} OR {session_column('moderator')} = "
+        f"{user_column(User._meta.pk.name)} OR {session_column('notulist')} = "
+        f"{user_column(User._meta.pk.name)}) "
+        f"AND EXISTS (SELECT 1 FROM {logins} l WHERE l.{quote(_column(Session, 'session_key'))} = %s "
+        f"AND l.{quote(_column(Session, 'expire_date'))} > %s)"
+    )
 
 
 def issue(request, session_pk: int) -> str:
@@ -78,15 +120,9 @@ def session_for(request, session_pk: int) -> ScanSession | None:
     # Raw SQL on purpose: this runs every 2 s for every open screen, and building the same
     # query through the ORM costs more than running it. The user condition mirrors
     # ScanSessionQuerySet.visible_to and roles.is_ser_staff.
+    connection = connections[router.db_for_read(ScanSession)]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT s.revision, s.status, s.current_factor_id, s.wrap_up_since, u.password "
-            f"FROM {SESSIONS} s JOIN {USERS} u ON u.id = %s "
-            "WHERE s.id = %s AND u.is_active "
-            "AND (u.is_staff OR s.moderator_id = u.id OR s.notulist_id = u.id) "
-            f"AND EXISTS (SELECT 1 FROM {LOGINS} l WHERE l.session_key = %s AND l.expire_date > %s)",
-            [user_id, session_pk, login_key, timezone.now()],
-        )
+        cursor.execute(_query(connection), [user_id, session_pk, login_key, timezone.now()])
         row = cursor.fetchone()
     if row is None:
         return None

@@ -1,3 +1,5 @@
+import io
+
 import pytest
 from django.test import Client
 
@@ -57,3 +59,23 @@ def moderator_client(moderator):
     return client_for(Client, moderator)
 
 
+@pytest.fixture(autouse=True)
+def quick_pdf(request, monkeypatch):
+    """WeasyPrint takes about a second per advice. Tests that are not about the PDF itself get a
+    one-page stand-in (the document's HTML is still rendered, so template errors show); tests
+    marked `pdf` render the real one."""
+    if request.node.get_closest_marker("pdf"):
+        return
+    from pypdf import PdfWriter
+
+    from reports import document
+
+    def stand_in(content):
+        document.render_document_html(content, for_pdf=True)
+        writer = PdfWriter()
+        writer.add_blank_page(width=595, height=842)
+        out = io.BytesIO()
+        writer.write(out)
+        return out.getvalue(), 1
+
+    monkeypatch.setattr(document, "render_pdf", stand_in)

@@ -115,6 +115,7 @@ def test_advice_sync_reports_changed_sections(advice, moderator, notulist):
     assert response.status_code == 204
 
 
+@pytest.mark.pdf
 def test_finalized_pdf_contains_everything_and_marks_unchosen_factors(advice, notulist):
     version = advice_services.finalize(advice=advice, user=notulist)
     pdf = bytes(version.pdf)
@@ -142,18 +143,26 @@ def test_finalized_pdf_contains_everything_and_marks_unchosen_factors(advice, no
     assert text.count("niet besproken") == 5
 
 
+@pytest.mark.pdf
 def test_fonts_are_embedded(advice, notulist):
     version = advice_services.finalize(advice=advice, user=notulist)
     reader = PdfReader(io.BytesIO(bytes(version.pdf)))
+    checked = 0
     for page in reader.pages:
-        for font in page["/Resources"].get("/Font", {}).values():
+        fonts = page["/Resources"].get("/Font", {})
+        if page.extract_text().strip():
+            assert fonts, "a page with text but no fonts"
+        for font in fonts.values():
             font = font.get_object()
             if "/DescendantFonts" in font:  # composite (Type0) fonts keep it one level down
                 font = font["/DescendantFonts"][0].get_object()
             descriptor = font["/FontDescriptor"]
             assert any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3"))
+            checked += 1
+    assert checked >= len(reader.pages)  # every page's fonts were looked at, and there were some
 
 
+@pytest.mark.pdf
 def test_typed_markup_appears_as_literal_text_and_fetches_nothing(advice, notulist, monkeypatch):
     fetched = []
     from reports import document
@@ -201,6 +210,7 @@ def test_the_fetcher_serves_the_projects_own_static_files():
     assert b"@page" in response.read()
 
 
+@pytest.mark.pdf
 def test_finalize_twice_gives_two_versions_and_the_first_is_unchanged(advice, notulist):
     client = client_for(Client, notulist)
     url = reverse("reports:advice_finalize", args=[advice.session.pk])
@@ -310,6 +320,7 @@ def test_guessing_share_links_is_rate_limited(advice, notulist, moderator, setti
     assert other_client.get(reverse("reports:shared", args=[link.token])).status_code == 200
 
 
+@pytest.mark.pdf
 def test_a_full_session_with_long_minutes_renders(initiative, moderator, notulist):
     from actiescan.models import SuccessFactor
 
@@ -331,6 +342,7 @@ def test_a_full_session_with_long_minutes_renders(initiative, moderator, notulis
     assert all(sf.title in text for sf in session.factors.all())
 
 
+@pytest.mark.pdf
 def test_an_edit_while_the_pdf_is_made_is_in_the_version_it_gives(advice, notulist, monkeypatch):
     """The PDF is made outside the write transaction; an edit that lands meanwhile is not lost
     from the version: finalizing starts again with the new text."""

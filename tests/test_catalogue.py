@@ -3,13 +3,12 @@ import re
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 
 from actiescan.content import CATALOGUE_FILE, load_catalogue
 from actiescan.models import Level, LevelDescriptor, SubQuestion, SuccessFactor
 
-SEED_004 = Path(settings.BASE_DIR).parent / "shared" / "seeds" / "004_fffec80adbd25b9f.txt"
+SEED_004 = Path(__file__).parent / "data" / "seed_004_session_design.txt"
 
 
 def fixture_factors():
@@ -76,7 +75,6 @@ def normalise(text):
     return re.sub(r"\s+", " ", text)
 
 
-@pytest.mark.skipif(not SEED_004.exists(), reason="seed 004 is not beside the repository")
 def test_catalogue_is_verbatim_from_seed_004():
     seed = normalise(SEED_004.read_text(encoding="utf-8"))
     for item in fixture_factors():

@@ -158,5 +158,13 @@ def test_the_token_query_gives_access_exactly_as_visible_to(
     request.COOKIES["sessionid"] = login_key
     user.refresh_from_db()
     by_token = sync_tokens.session_for(request, running_session.pk) is not None
-    by_orm = ScanSession.objects.visible_to(user).filter(pk=running_session.pk).exists() and user.is_active
+    by_orm = ScanSession.objects.visible_to(user).filter(pk=running_session.pk).exists()
     assert by_token == by_orm == sees
+
+
+def test_another_session_engine_is_reported_by_the_system_check(settings):
+    """Tokens need the login sessions in the database: with another engine every poll takes
+    the full path, and `manage.py check` says so instead of slowing down silently."""
+    assert not [m for m in sync_tokens.check_session_engine() if m.id == "scan_sessions.W001"]
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+    assert [m.id for m in sync_tokens.check_session_engine()] == ["scan_sessions.W001"]

@@ -76,7 +76,7 @@ class ScanSessionQuerySet(models.QuerySet):
         or take minutes for."""
         if is_ser_staff(user):
             return self
-        if not user.is_authenticated:
+        if not user.is_authenticated or not user.is_active:
             return self.none()
         return self.filter(Q(moderator=user) | Q(notulist=user))
 

@@ -142,6 +142,7 @@ def test_reload_mid_typing_restores_the_draft(table, live_server):
     assert SessionFactor.objects.get(pk=first.pk).minutes == "Zin die nog niet was opgeslagen"
 
 
+@pytest.mark.pdf
 def test_wrap_up_close_advice_and_share_link_to_an_anonymous_reader(table, live_server, browser):
     from reports.models import AdviceVersion, ShareLink
 
@@ -167,7 +168,8 @@ def test_wrap_up_close_advice_and_share_link_to_an_anonymous_reader(table, live_
     section = notu.get_by_label("Uit het gesprek").first
     section.fill("De tafel was het eens: eerst de coaches, dan de werkgevers. Laatste zin.")
     notu.get_by_role("button", name="Advies definitief maken").click()
-    expect(notu.get_by_text("Versie 1 is definitief gemaakt")).to_be_visible()
+    # Rendering the PDF takes seconds on a loaded machine.
+    expect(notu.get_by_text("Versie 1 is definitief gemaakt")).to_be_visible(timeout=30000)
     version = AdviceVersion.objects.get(advice__session=session)
     assert b"%PDF" == bytes(version.pdf)[:4]
 

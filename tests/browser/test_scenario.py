@@ -38,6 +38,7 @@ def four_browsers(browser):
         context.close()
 
 
+@pytest.mark.pdf
 def test_a_whole_scan_from_planning_to_the_initiatives_pdf(four_browsers, live_server, staff, moderator, notulist, initiative):
     base = live_server.url
     titles = [SuccessFactor.objects.get(code=code).title for code in CODES]
@@ -171,7 +172,8 @@ def test_a_whole_scan_from_planning_to_the_initiatives_pdf(four_browsers, live_s
     section = notu.get_by_label("Uit het gesprek").first
     section.fill("De tafel koos eerst voor maatwerk. Laatste zin van het advies.")
     notu.get_by_role("button", name="Advies definitief maken").click()
-    expect(notu.get_by_text("Versie 1 is definitief gemaakt")).to_be_visible()
+    # Rendering the PDF takes seconds on a loaded machine.
+    expect(notu.get_by_text("Versie 1 is definitief gemaakt")).to_be_visible(timeout=30000)
     version = AdviceVersion.objects.get(advice__session=session)
     mod.goto(f"{base}/sessies/{session.pk}/advies/")
     mod.get_by_role("button", name="Deellink maken").click()
