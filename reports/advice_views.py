@@ -23,8 +23,7 @@ from sessions.fields import FieldError, whole_number
 from sessions.models import FieldRevision, ScanSession
 from sessions.services import factors_with_actions
 
-from . import services
-from . import document
+from . import document, services
 from .document import advice_content, render_document_html
 from .models import Advice, AdviceVersion, ShareLink, ShareLinkAccess, ShareLinkFailure
 
