@@ -105,25 +105,31 @@ def day_end(day):
     return timezone.make_aware(datetime.combine(day, time.max))
 
 
-def filtered_sessions(form: SessionFilterForm, *, apply_stage=True):
-    """The sessions the valid `form` asks for, with their pipeline annotations. The stage
-    filter can be left off, to count every stage within the other filters."""
-    data = form.cleaned_data
-    sessions = with_pipeline()
+def in_period_and_place(sessions, data: dict):
+    """The filters both the sessions overview and the factor aggregates offer: casus or not,
+    the period, sector and region."""
     if not data.get("cases"):
         sessions = sessions.filter(initiative__is_case=False)
     if data.get("start"):
         sessions = sessions.filter(starts_at__gte=day_start(data["start"]))
     if data.get("end"):
         sessions = sessions.filter(starts_at__lte=day_end(data["end"]))
-    if data.get("status"):
-        sessions = sessions.filter(status=data["status"])
-    if data.get("initiative"):
-        sessions = sessions.filter(initiative=data["initiative"])
     if data.get("sector"):
         sessions = sessions.filter(initiative__sector=data["sector"])
     if data.get("region"):
         sessions = sessions.filter(initiative__region=data["region"])
+    return sessions
+
+
+def filtered_sessions(form: SessionFilterForm, *, apply_stage=True):
+    """The sessions the valid `form` asks for, with their pipeline annotations. The stage
+    filter can be left off, to count every stage within the other filters."""
+    data = form.cleaned_data
+    sessions = in_period_and_place(with_pipeline(), data)
+    if data.get("status"):
+        sessions = sessions.filter(status=data["status"])
+    if data.get("initiative"):
+        sessions = sessions.filter(initiative=data["initiative"])
     if data.get("moderator"):
         sessions = sessions.filter(moderator=data["moderator"])
     if data.get("q"):
@@ -331,17 +337,7 @@ def factor_aggregates(form: AggregateFilterForm) -> dict:
     current levels of the sessions that chose it (and how many left the level open), and
     frequent words in its action points. Casus sessions only when asked for. Four queries."""
     data = form.cleaned_data
-    sessions = ScanSession.objects.exclude(status=Status.GEPLAND)
-    if not data.get("cases"):
-        sessions = sessions.filter(initiative__is_case=False)
-    if data.get("start"):
-        sessions = sessions.filter(starts_at__gte=day_start(data["start"]))
-    if data.get("end"):
-        sessions = sessions.filter(starts_at__lte=day_end(data["end"]))
-    if data.get("sector"):
-        sessions = sessions.filter(initiative__sector=data["sector"])
-    if data.get("region"):
-        sessions = sessions.filter(initiative__region=data["region"])
+    sessions = in_period_and_place(ScanSession.objects.exclude(status=Status.GEPLAND), data)
     total = sessions.count()
     level_counts = {
         value: Count("pk", filter=Q(current_level=value)) for value in Level.values

@@ -52,33 +52,21 @@ class InitiativeForm(forms.ModelForm):
             field.validators.append(MaxLengthValidator(limit))
 
 
-class SessionForm(forms.ModelForm):
-    starts_at = forms.DateTimeField(
-        label=_("Datum en tijd"),
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%d-%m-%Y %H:%M"],
-    )
+class TableRolesForm(forms.Form):
+    """The moderator and the notulist of a table: two people, two tasks (a session's planning
+    and a workshop's new table both ask for them)."""
+
     moderator = UserChoiceField(queryset=users_in(MODERATOR_GROUP), label=_("Moderator"))
     notulist = UserChoiceField(
         queryset=users_in(NOTULIST_GROUP), label=_("Notulist"), required=False
     )
 
-    class Meta:
-        model = ScanSession
-        fields = ["initiative", "starts_at", "location", "moderator", "notulist", "language"]
-
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # The advice's language: Dutch unless chosen otherwise (older forms do not send it).
-        self.fields["language"].required = False
+        # Fresh querysets per form (users join groups while the server runs); moderators also
+        # take minutes for each other.
         self.fields["moderator"].queryset = users_in(MODERATOR_GROUP)
-        # Moderators also take minutes for each other.
         self.fields["notulist"].queryset = users_in(NOTULIST_GROUP, MODERATOR_GROUP)
-        self.fields["initiative"].queryset = Initiative.objects.order_by("is_case", "name")
-        self.fields["initiative"].empty_label = _("– kies een initiatief –")
-
-    def clean_language(self):
-        return self.cleaned_data.get("language") or self.instance.language or "nl"
 
     def clean(self):
         data = super().clean()
@@ -89,6 +77,29 @@ class SessionForm(forms.ModelForm):
                 _("Kies voor notulist iemand anders dan de moderator: het zijn twee taken."),
             )
         return data
+
+
+class SessionForm(TableRolesForm, forms.ModelForm):
+    starts_at = forms.DateTimeField(
+        label=_("Datum en tijd"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%d-%m-%Y %H:%M"],
+    )
+
+    class Meta:
+        model = ScanSession
+        fields = ["initiative", "starts_at", "location", "moderator", "notulist", "language"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The advice's language: Dutch unless chosen otherwise (older forms do not send it).
+        self.fields["language"].required = False
+        self.fields["initiative"].queryset = Initiative.objects.order_by("is_case", "name")
+        self.fields["initiative"].empty_label = _("– kies een initiatief –")
+
+    def clean_language(self):
+        return self.cleaned_data.get("language") or self.instance.language or "nl"
+
 
 
 class ParticipantForm(forms.ModelForm):

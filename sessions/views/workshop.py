@@ -21,12 +21,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from actiescan.models import SuccessFactor
-from actiescan.roles import MODERATOR_GROUP, NOTULIST_GROUP, can_plan_sessions, is_ser_staff
+from actiescan.roles import MODERATOR_GROUP, can_plan_sessions, is_ser_staff
 from actiescan.tabular import FORMATS
 
 from .. import events
 from ..access import get_session
-from ..forms import UserChoiceField, users_in
+from ..forms import TableRolesForm, UserChoiceField, users_in
 from ..models import (
     FACTOR_BUDGET_SECONDS,
     Event,
@@ -78,7 +78,9 @@ class InitiativeChoiceField(forms.ModelChoiceField):
         return initiative.name
 
 
-class TableForm(forms.Form):
+class TableForm(TableRolesForm):
+    field_order = ["initiative", "location", "moderator", "notulist", "factors", "language"]
+
     initiative = InitiativeChoiceField(
         queryset=Initiative.objects.none(), label=gettext_lazy("LLO-initiatief of casus"),
         help_text=gettext_lazy("Zit er geen initiatief aan tafel, kies dan een casus."),
@@ -86,10 +88,6 @@ class TableForm(forms.Form):
     location = forms.CharField(
         label=gettext_lazy("Tafel"), max_length=200,
         help_text=gettext_lazy("Naam of nummer van de tafel, bijvoorbeeld Tafel 1."),
-    )
-    moderator = UserChoiceField(queryset=users_in(MODERATOR_GROUP), label=gettext_lazy("Moderator"))
-    notulist = UserChoiceField(
-        queryset=users_in(NOTULIST_GROUP), label=gettext_lazy("Notulist"), required=False
     )
     factors = forms.ModelMultipleChoiceField(
         queryset=SuccessFactor.objects.none(), required=False,
@@ -104,19 +102,7 @@ class TableForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["initiative"].queryset = Initiative.objects.order_by("-is_case", "name")
-        self.fields["moderator"].queryset = users_in(MODERATOR_GROUP)
-        self.fields["notulist"].queryset = users_in(NOTULIST_GROUP, MODERATOR_GROUP)
         self.fields["factors"].queryset = SuccessFactor.objects.active()
-
-    def clean(self):
-        data = super().clean()
-        moderator, notulist = data.get("moderator"), data.get("notulist")
-        if moderator and notulist and moderator == notulist:
-            self.add_error(
-                "notulist",
-                _("Kies voor notulist iemand anders dan de moderator: het zijn twee taken."),
-            )
-        return data
 
 
 class ReflectionForm(forms.Form):
