@@ -28,6 +28,11 @@ def envint(name: str, default: int) -> int:
     return int(value) if value.strip() else default
 
 
+def envfloat(name: str, default: float) -> float:
+    value = os.environ.get(name, "")
+    return float(value) if value.strip() else default
+
+
 def envlist(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
@@ -100,16 +105,22 @@ TEMPLATES = [
 
 
 # Database. The embedded default is a SQLite file; DATABASE_URL=postgres://… switches to
-# PostgreSQL. Persistent connections matter here (measured: without them SQLite loses 25–70 %
-# throughput and PostgreSQL 10x), because every autosave and poll is a short request.
+# PostgreSQL. The app is served by an ASGI server (granian), where every request's sync work runs
+# in a thread of its own: persistent connections would pile up, one per finished thread, so
+# Django's docs say to turn them off under ASGI (CONN_MAX_AGE 0) and to pool instead —
+# PostgreSQL through psycopg's pool (ACTIESCAN_DB_POOL_SIZE connections per process at most);
+# a SQLite connection is a file opened in well under a millisecond.
 def database_from_env() -> dict:
     url = os.environ.get("DATABASE_URL", "")
+    conn_max_age = envint("CONN_MAX_AGE", 0)
     if url:
         import dj_database_url
 
-        config = dj_database_url.parse(
-            url, conn_max_age=envint("CONN_MAX_AGE", 600), conn_health_checks=True
-        )
+        config = dj_database_url.parse(url, conn_max_age=conn_max_age, conn_health_checks=True)
+        if not conn_max_age:
+            config.setdefault("OPTIONS", {})["pool"] = {
+                "min_size": 2, "max_size": envint("ACTIESCAN_DB_POOL_SIZE", 10), "timeout": 10,
+            }
         config.setdefault("TEST", {})["NAME"] = os.environ.get("TEST_DATABASE_NAME") or None
         if not config["TEST"]["NAME"]:
             del config["TEST"]["NAME"]
@@ -117,7 +128,7 @@ def database_from_env() -> dict:
     return {
         "ENGINE": "actiescan.db",
         "NAME": os.environ.get("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
-        "CONN_MAX_AGE": envint("CONN_MAX_AGE", 600),
+        "CONN_MAX_AGE": conn_max_age,
         "OPTIONS": {
             # IMMEDIATE takes the write lock at BEGIN, so two autosaves wait for each other
             # (busy timeout) instead of failing with "database is locked" halfway.
@@ -266,3 +277,11 @@ ACTIESCAN_RETENTION_MONTHS = envint("ACTIESCAN_RETENTION_MONTHS", 24)
 # The audit log writes at most one "viewed"/"changed" event per user, session and kind in this
 # many minutes, so autosaves and reloads do not flood it.
 ACTIESCAN_AUDIT_THROTTLE_MINUTES = envint("ACTIESCAN_AUDIT_THROTTLE_MINUTES", 10)
+
+# Push (sessions/push): the wake-up source per process — "auto" is PostgreSQL's LISTEN/NOTIFY on
+# PostgreSQL and a revisions query every ACTIESCAN_PUSH_POLL_SECONDS on SQLite; "local" serves
+# one process only. A ping every ACTIESCAN_PUSH_HEARTBEAT seconds keeps idle streams open.
+ACTIESCAN_PUSH_HUB = os.environ.get("ACTIESCAN_PUSH_HUB", "auto")
+ACTIESCAN_PUSH_CHANNEL = "actiescan_push"
+ACTIESCAN_PUSH_POLL_SECONDS = envfloat("ACTIESCAN_PUSH_POLL_SECONDS", 0.2)
+ACTIESCAN_PUSH_HEARTBEAT = envfloat("ACTIESCAN_PUSH_HEARTBEAT", 20.0)

@@ -17,6 +17,7 @@ import tempfile
 from datetime import date, datetime
 from operator import attrgetter
 
+from asgiref.sync import sync_to_async
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -151,6 +152,16 @@ FORMATS = {
 }
 
 
+async def pulled(chunks):
+    """The chunks of a sync generator (which reads the database) for the ASGI server, one at a
+    time in the request's thread: Django reads a *sync* iterator of a streaming response
+    completely into memory before it sends anything under ASGI."""
+    iterator = iter(chunks)
+    done = object()
+    while (chunk := await sync_to_async(next)(iterator, done)) is not done:
+        yield chunk
+
+
 def file_response(*, headers, rows, fmt: str, filename: str, title: str):
     """A download of the rows in format `fmt` (xlsx, csv or json)."""
     content_type, extension = FORMATS[fmt]
@@ -162,7 +173,7 @@ def file_response(*, headers, rows, fmt: str, filename: str, title: str):
         return FileResponse(target, as_attachment=True, filename=filename,
                              content_type=content_type)
     chunks = csv_chunks(headers, rows) if fmt == "csv" else json_chunks(headers, rows)
-    response = StreamingHttpResponse(chunks, content_type=content_type)
+    response = StreamingHttpResponse(pulled(chunks), content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 

@@ -25,6 +25,7 @@ from .fields import (
 )
 from .fields import SPECS as FIELD_SPECS
 from .models import ActionPoint, FieldRevision, ScanSession, SessionFactor, Status
+from .push.hub import notify_after_commit
 
 # History keys of the session itself; the advice (reports app) keeps its history in the same
 # table under its own keys and revision numbers.
@@ -93,6 +94,8 @@ def bump_revision(session: ScanSession) -> int:
     if row is None:
         raise SessionClosed()
     session.revision = row[0]
+    # Every open screen of the session learns of it when this transaction commits.
+    notify_after_commit(session.pk, session.revision)
     return session.revision
 
 

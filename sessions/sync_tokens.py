@@ -42,7 +42,7 @@ def _signer(login_key: str) -> signing.TimestampSigner:
     return signing.TimestampSigner(salt=f"{SALT}:{login_key}")
 
 
-def _password_mark(user) -> str:
+def password_mark(user) -> str:
     # Derived from the session auth hash (an HMAC of the password hash), never the hash itself.
     return salted_hmac(f"{SALT}.password", user.get_session_auth_hash(), algorithm="sha256").hexdigest()[:20]
 
@@ -99,12 +99,12 @@ def issue(request, session_pk: int) -> str:
     user = request.user
     if not login_key or settings.SESSION_ENGINE != DB_SESSIONS or not user.is_authenticated:
         return ""
-    return _signer(login_key).sign(f"{session_pk}:{user.pk}:{_password_mark(user)}")
+    return _signer(login_key).sign(f"{session_pk}:{user.pk}:{password_mark(user)}")
 
 
 def session_for(request, session_pk: int) -> ScanSession | None:
-    """The session (pk, revision, status, current_factor_id, wrap_up_since) when the request carries a valid token
-    for it and its user may still see it; None means: take the full path."""
+    """The session (see still_allowed) when the request carries a valid token for it and its
+    user may still see it; None means: take the full path."""
     token = request.headers.get(HEADER, "")
     login_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME, "")
     if not token or not login_key or len(token) > 200 or len(login_key) > 64:
@@ -117,7 +117,14 @@ def session_for(request, session_pk: int) -> ScanSession | None:
     user_id = whole_number(user_pk)
     if token_session != str(session_pk) or user_id is None or not mark:
         return None
-    # Raw SQL on purpose: this runs every 2 s for every open screen, and building the same
+    return still_allowed(login_key=login_key, user_id=user_id, mark=mark, session_pk=session_pk)
+
+
+def still_allowed(*, login_key: str, user_id: int, mark: str, session_pk: int) -> ScanSession | None:
+    """The session (pk, revision, status, current_factor_id, wrap_up_since) if, at this moment,
+    the login session `login_key` still exists, the user is active with the password of `mark`
+    and may see the session; None otherwise. Also asked by an open stream before every event."""
+    # Raw SQL on purpose: this runs for every poll of every open screen, and building the same
     # query through the ORM costs more than running it. The user condition mirrors
     # ScanSessionQuerySet.visible_to and roles.is_ser_staff.
     connection = connections[router.db_for_read(ScanSession)]
@@ -127,7 +134,7 @@ def session_for(request, session_pk: int) -> ScanSession | None:
     if row is None:
         return None
     revision, status, current_factor_id, wrap_up_since, password = row
-    if not constant_time_compare(mark, _password_mark(User(pk=user_id, password=password))):
+    if not constant_time_compare(mark, password_mark(User(pk=user_id, password=password))):
         return None
     return ScanSession(pk=session_pk, revision=revision, status=status,
                        current_factor_id=current_factor_id, wrap_up_since=wrap_up_since)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import live, planning, prepare, present, workshop
+from .views import live, planning, prepare, present, stream, workshop
 
 app_name = "sessions"
 urlpatterns = [
@@ -32,6 +32,7 @@ urlpatterns = [
     path("sessies/<int:pk>/heropenen/", live.reopen, name="reopen"),
     path("sessies/<int:pk>/opslaan/", live.save_field, name="save"),
     path("sessies/<int:pk>/sync/", live.sync, name="sync"),
+    path("sessies/<int:pk>/stream/", stream.stream, name="stream"),
     path("sessies/<int:pk>/geschiedenis/", live.history, name="history"),
     # Workshops (bijeenkomsten) with several tables, reflection, casus
     path("bijeenkomsten/", workshop.event_list, name="events"),

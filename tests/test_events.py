@@ -387,7 +387,7 @@ def test_reflections_are_exported_per_event(event, case, staff, moderator, notul
     client = client_for(Client, staff)
     response = client.get(reverse("sessions:event_export", args=[event.pk]), {"format": "csv"})
     assert response.status_code == 200
-    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig")), delimiter=";"))
+    rows = list(csv.reader(io.StringIO(b"".join(response).decode("utf-8-sig")), delimiter=";"))
     header, body = rows[0], rows[1:]
     for question in QUESTIONS:
         assert question in header
@@ -399,7 +399,7 @@ def test_reflections_are_exported_per_event(event, case, staff, moderator, notul
     assert table_row[QUESTIONS[0]] == "'=HYPERLINK(\"x\")"  # never run as a formula
 
     xlsx = client.get(reverse("sessions:event_export", args=[event.pk]), {"format": "xlsx"})
-    sheet = load_workbook(io.BytesIO(b"".join(xlsx.streaming_content))).active
+    sheet = load_workbook(io.BytesIO(b"".join(xlsx))).active
     values = [[cell.value for cell in row] for row in sheet.iter_rows()]
     assert QUESTIONS[1] in values[0] and len(values) == 3
     assert client.get(reverse("sessions:event_export", args=[event.pk]), {"format": "pdf"}).status_code == 404
@@ -413,9 +413,9 @@ def test_staff_overview_exports_reflections_of_the_selected_sessions(event, case
     events.save_reflection(answers={"insights": "Casus-inzicht"}, version=0, user=moderator, session=practice)
     response = client_for(Client, staff).get(reverse("reports:sessions_export"), {"kind": "reflecties", "format": "csv"})
     assert response.status_code == 200
-    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    text = b"".join(response).decode("utf-8-sig")
     assert "Inzicht aan tafel" in text and "Inzicht van de zaal" in text
     assert "Casus-inzicht" not in text  # casus sessions only when asked for
     response = client_for(Client, staff).get(reverse("reports:sessions_export"),
                                              {"kind": "reflecties", "format": "csv", "cases": "on"})
-    assert "Casus-inzicht" in b"".join(response.streaming_content).decode("utf-8-sig")
+    assert "Casus-inzicht" in b"".join(response).decode("utf-8-sig")

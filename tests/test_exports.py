@@ -51,7 +51,7 @@ def sessions(db, moderator, notulist):
 def download(client, **params):
     response = client.get(reverse("reports:sessions_export"), params)
     assert response.status_code == 200, response.content[:500]
-    content = b"".join(response.streaming_content) if response.streaming else response.content
+    content = b"".join(response) if response.streaming else response.content
     if hasattr(response, "file_to_stream") and response.file_to_stream:
         response.close()
     return response, content

@@ -126,7 +126,7 @@ def test_export_then_reimport_updates_instead_of_duplicating(client, existing):
                               organisations="-min of meer", is_case=True)
     exported = client.get(reverse("reports:initiatives_export"), {"format": "csv", "cases": "on"})
     assert exported.status_code == 200
-    content = b"".join(exported.streaming_content)
+    content = b"".join(exported)
     assert content.startswith(b"\xef\xbb\xbf") and b"'=HYPERLINK" in content
     text = content.decode("utf-8-sig").replace("Techniekpact Twente", "Techniekpact Twente-Oost")
     response = upload(client, SimpleUploadedFile("export.csv", text.encode("utf-8-sig")))
@@ -145,7 +145,7 @@ def test_export_then_reimport_updates_instead_of_duplicating(client, existing):
 def test_xlsx_round_trip(client, existing):
     exported = client.get(reverse("reports:initiatives_export"), {"format": "xlsx"})
     assert exported.status_code == 200
-    data = b"".join(exported.streaming_content)
+    data = b"".join(exported)
     workbook = load_workbook(io.BytesIO(data))
     sheet = workbook.active
     assert [c.value for c in sheet[1]][:2] == ["Code", "Naam"]

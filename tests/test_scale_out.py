@@ -1,6 +1,7 @@
 """Several app servers behind a load balancer share one PostgreSQL: the app keeps no state in
-memory between requests. Two real gunicorn instances on two ports, a moderator on one and the
-notulist on the other; what one saves, the other's poll sees."""
+memory between requests. Two real servers (scripts/serve: granian) on two ports, a moderator on
+one and the notulist on the other: what one saves, the other's poll sees, and the other's open
+stream gets it pushed (PostgreSQL's NOTIFY reaches every server's listener)."""
 
 import json
 import os
@@ -56,11 +57,13 @@ def two_servers(tmp_path):
                SECURE_SSL_REDIRECT="0", DATABASE_URL=url, LOG_LEVEL="WARNING",
                STATIC_ROOT=str(tmp_path / "static"))
     ports, processes = [free_port(), free_port()], []
+    venv = str(Path(sys.executable).parent.parent)
     for port in ports:
-        log = open(tmp_path / f"gunicorn-{port}.log", "wb")
+        log = open(tmp_path / f"server-{port}.log", "wb")
         processes.append(subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "actiescan.wsgi"],
-            cwd=settings.BASE_DIR, env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": "1"},
+            ["bash", "scripts/serve"],
+            cwd=settings.BASE_DIR,
+            env={**env, "GRANIAN_PORT": str(port), "GRANIAN_WORKERS": "1", "VENV": venv},
             stdout=log, stderr=log,
         ))
     try:
@@ -70,9 +73,9 @@ def two_servers(tmp_path):
                 try:
                     urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
                     break
-                except OSError as error:  # refused, reset or timed out while gunicorn boots
+                except OSError as error:  # refused, reset or timed out while the server boots
                     if time.time() > deadline:
-                        log_text = Path(tmp_path / f"gunicorn-{port}.log").read_text()[-2000:]
+                        log_text = Path(tmp_path / f"server-{port}.log").read_text()[-2000:]
                         raise AssertionError(log_text) from error
                     time.sleep(0.2)
         yield ports
@@ -96,7 +99,7 @@ def call(port, path, cookie, data=None):
         return error.code, json.loads(error.read() or b"null")
 
 
-def test_two_gunicorn_instances_share_live_sync_through_postgresql(two_servers, initiative, moderator, notulist):
+def test_two_servers_share_live_sync_through_postgresql(two_servers, initiative, moderator, notulist):
     from sessions import services
 
     session = plan_session(initiative, moderator, notulist)
@@ -120,3 +123,42 @@ def test_two_gunicorn_instances_share_live_sync_through_postgresql(two_servers, 
     assert status == 409 and conflict["value"] == "Getypt op server B"
     status, _ = call(server_b, f"/sessies/{session.pk}/sync/?since={changes['revision']}", notu_cookie)
     assert status == 204
+
+
+def read_event(response) -> dict:
+    fields = {}
+    while True:
+        line = response.readline().decode().rstrip("\n")
+        if not line:
+            return fields
+        name, _, value = line.partition(":")
+        fields[name] = value.strip()
+
+
+def test_a_save_on_one_server_is_pushed_to_a_stream_on_the_other(two_servers, initiative, moderator, notulist):
+    import http.client
+
+    from sessions import services
+
+    session = plan_session(initiative, moderator, notulist)
+    services.start_session(session=session, user=moderator)
+    session.refresh_from_db()
+    factor = session.factors.order_by("position").first()
+    server_a, server_b = two_servers
+    stream = http.client.HTTPConnection("127.0.0.1", server_b, timeout=10)
+    stream.request("GET", f"/sessies/{session.pk}/stream/?since={session.revision}",
+                   headers={"Cookie": login_cookie(moderator), "Accept": "text/event-stream"})
+    response = stream.getresponse()
+    assert response.status == 200 and response.getheader("Content-Type").startswith("text/event-stream")
+    assert read_event(response).get("event") == "ready"
+    started = time.monotonic()
+    status, saved = call(server_a, f"/sessies/{session.pk}/opslaan/", login_cookie(notulist),
+                         {"field": f"factor:{factor.pk}:minutes", "value": "Via server A", "version": 0})
+    assert status == 200
+    change = read_event(response)
+    elapsed = time.monotonic() - started
+    stream.close()
+    session.refresh_from_db()
+    assert change["id"] == str(session.revision)
+    assert json.loads(change["data"])["fields"][f"factor:{factor.pk}:minutes"]["value"] == "Via server A"
+    assert elapsed < 2  # pushed through NOTIFY, not found by a poll

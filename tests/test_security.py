@@ -395,6 +395,7 @@ OBJECT_VIEWS = {
     "sessions:save": ("post", lambda w: [w["session"].pk],
                       lambda w: {"field": f"factor:{w['factor'].pk}:minutes", "value": "x", "version": "0"}, None),
     "sessions:sync": ("get", lambda w: [w["session"].pk], {}, None),
+    "sessions:stream": ("get", lambda w: [w["session"].pk], {}, None),
     "sessions:history": ("get", lambda w: [w["session"].pk], {}, "moderator"),
     "reports:audit_log": ("get", lambda w: [w["session"].pk], {}, "moderator"),
     "reports:advice": ("get", lambda w: [w["session"].pk], {}, None),

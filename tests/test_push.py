@@ -1,0 +1,244 @@
+"""The live stream (server-sent events) through Django's real ASGI application: a change reaches an
+open screen at once, a reconnecting screen catches up from its Last-Event-ID, logging out ends
+the stream, a closed tab frees its place, and a WSGI server answers 204 so the page polls."""
+
+import asyncio
+import json
+import time
+
+import pytest
+from asgiref.sync import sync_to_async
+from asgiref.testing import ApplicationCommunicator
+from django.core.asgi import get_asgi_application
+from django.db import connection, connections
+from django.test import Client
+from django.urls import reverse
+
+from sessions.models import ScanSession
+from sessions.push.hub import get_hub
+
+from .helpers import client_for, save
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class Stream:
+    """One open stream of the ASGI app, read event by event."""
+
+    def __init__(self, session, cookie, *, since=None, last_event_id=None):
+        query = f"since={since}" if since is not None else ""
+        headers = [(b"cookie", f"sessionid={cookie}".encode()), (b"accept", b"text/event-stream")]
+        if last_event_id is not None:
+            headers.append((b"last-event-id", str(last_event_id).encode()))
+        self.communicator = ApplicationCommunicator(get_asgi_application(), {
+            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+            "scheme": "http", "path": reverse("sessions:stream", args=[session.pk]),
+            "raw_path": b"", "query_string": query.encode(), "root_path": "",
+            "headers": headers, "client": ("127.0.0.1", 50000), "server": ("testserver", 80),
+        })
+        self.buffer = ""
+        self.status = None
+        self.ended = False
+
+    async def start(self):
+        await self.communicator.send_input({"type": "http.request", "body": b"", "more_body": False})
+        message = await self.communicator.receive_output(10)
+        self.status = message["status"]
+        self.headers = {k.decode().lower(): v.decode() for k, v in message["headers"]}
+        return self
+
+    async def next_event(self, timeout=5.0) -> dict:
+        """The next event as {"event", "id", "data"}; {} when the stream ended."""
+        deadline = time.monotonic() + timeout
+        while "\n\n" not in self.buffer:
+            if self.ended:
+                return {}
+            message = await self.communicator.receive_output(max(0.01, deadline - time.monotonic()))
+            self.buffer += message.get("body", b"").decode()
+            self.ended = not message.get("more_body", False)
+        block, self.buffer = self.buffer.split("\n\n", 1)
+        fields = {"event": "message", "id": None, "data": ""}
+        for line in block.splitlines():
+            name, _, value = line.partition(": ")
+            if name in ("event", "id"):
+                fields[name] = value
+            elif line.startswith("data:"):
+                fields["data"] = line[5:].strip()
+        return fields
+
+    async def close(self):
+        await self.communicator.send_input({"type": "http.disconnect"})
+        try:
+            await self.communicator.wait(2)
+        except (TimeoutError, asyncio.CancelledError):
+            pass
+
+
+def elsewhere(work, *args):
+    """Run sync work (a save through the test client) from the async scenario in another thread,
+    which gives its database connection back when done."""
+
+    def run():
+        try:
+            return work(*args)
+        finally:
+            connections.close_all()
+
+    return sync_to_async(run)()
+
+
+def cookie_of(client) -> str:
+    return client.cookies["sessionid"].value
+
+
+@pytest.fixture
+def people(running_session, moderator, notulist):
+    return client_for(Client, moderator), client_for(Client, notulist)
+
+
+def test_a_change_reaches_an_open_screen_at_once(running_session, people):
+    moderator, notulist = people
+    factor = running_session.factors.first()
+    running_session.refresh_from_db()
+
+    async def scenario():
+        stream = await Stream(running_session, cookie_of(notulist), since=running_session.revision).start()
+        assert stream.status == 200
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        assert stream.headers["x-accel-buffering"] == "no"
+        ready = await stream.next_event()
+        assert ready["event"] == "ready"
+        assert json.loads(ready["data"]) == {"revision": running_session.revision}
+        started = time.monotonic()
+        await elsewhere(save, moderator, running_session, f"factor:{factor.pk}:minutes", "Nu!", 0)
+        change = await stream.next_event()
+        elapsed = time.monotonic() - started
+        await stream.close()
+        return change, elapsed
+
+    change, elapsed = asyncio.run(scenario())
+    running_session.refresh_from_db()
+    assert change["event"] == "message" and change["id"] == str(running_session.revision)
+    data = json.loads(change["data"])
+    assert data["fields"][f"factor:{factor.pk}:minutes"]["value"] == "Nu!"
+    assert data["revision"] == running_session.revision
+    assert elapsed < 2  # pushed, not found by the next 2-s poll
+
+
+def test_a_reconnecting_screen_gets_what_it_missed(running_session, people):
+    moderator, notulist = people
+    factor = running_session.factors.first()
+    running_session.refresh_from_db()
+    seen = running_session.revision
+    save(moderator, running_session, f"factor:{factor.pk}:minutes", "Gemist 1", 0)
+    save(moderator, running_session, f"factor:{factor.pk}:rationale", "Gemist 2", 0)
+
+    async def scenario():
+        # The browser's reconnect: Last-Event-ID wins over the page's ?since=.
+        stream = await Stream(running_session, cookie_of(notulist), since=0, last_event_id=seen).start()
+        ready = await stream.next_event()
+        catch_up = await stream.next_event()
+        await stream.close()
+        return ready, catch_up
+
+    ready, catch_up = asyncio.run(scenario())
+    running_session.refresh_from_db()
+    assert ready["event"] == "ready"
+    fields = json.loads(catch_up["data"])["fields"]
+    assert fields[f"factor:{factor.pk}:minutes"]["value"] == "Gemist 1"
+    assert fields[f"factor:{factor.pk}:rationale"]["value"] == "Gemist 2"
+    assert catch_up["id"] == str(running_session.revision)
+
+
+def test_a_change_committed_by_another_process_is_found(running_session, people):
+    """Another server process's change comes without this process's own wake-up: the hub's
+    revisions query (SQLite) or LISTEN (PostgreSQL) finds it."""
+    _, notulist = people
+    running_session.refresh_from_db()
+
+    def change_elsewhere():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {ScanSession._meta.db_table} SET revision = revision + 1 WHERE id = %s",
+                [running_session.pk],
+            )
+            if connection.vendor == "postgresql":
+                cursor.execute("SELECT pg_notify('actiescan_push', %s)",
+                               [f"{running_session.pk}:{running_session.revision + 1}"])
+
+    async def scenario():
+        stream = await Stream(running_session, cookie_of(notulist), since=running_session.revision).start()
+        await stream.next_event()  # ready
+        await elsewhere(change_elsewhere)
+        change = await stream.next_event(timeout=3)
+        await stream.close()
+        return change
+
+    change = asyncio.run(scenario())
+    assert change["id"] == str(running_session.revision + 1)
+
+
+def test_logging_out_ends_the_stream(running_session, people):
+    moderator, notulist = people
+    factor = running_session.factors.first()
+    running_session.refresh_from_db()
+
+    async def scenario():
+        stream = await Stream(running_session, cookie_of(notulist), since=running_session.revision).start()
+        await stream.next_event()
+        await elsewhere(notulist.post, reverse("logout"))
+        await elsewhere(save, moderator, running_session, f"factor:{factor.pk}:minutes", "Geheim", 0)
+        denied = await stream.next_event()
+        end = await stream.next_event(timeout=2)
+        return denied, end
+
+    denied, end = asyncio.run(scenario())
+    assert denied["event"] == "denied" and "Geheim" not in denied["data"]
+    assert end == {}
+
+
+def test_a_closed_tab_frees_its_place(running_session, people):
+    _, notulist = people
+
+    async def scenario():
+        stream = await Stream(running_session, cookie_of(notulist), since=0).start()
+        await stream.next_event()
+        open_now = get_hub().stream_count()
+        await stream.close()
+        await asyncio.sleep(0.1)
+        return open_now, get_hub().stream_count()
+
+    open_now, after = asyncio.run(scenario())
+    assert open_now == 1 and after == 0
+
+
+def test_an_idle_stream_sends_a_heartbeat(running_session, people, settings):
+    settings.ACTIESCAN_PUSH_HEARTBEAT = 0.3
+    _, notulist = people
+
+    async def scenario():
+        stream = await Stream(running_session, cookie_of(notulist), since=0).start()
+        await stream.next_event()  # ready
+        await stream.next_event()  # catch-up from revision 0
+        ping = await stream.next_event(timeout=3)
+        await stream.close()
+        return ping
+
+    assert asyncio.run(scenario())["event"] == "ping"
+
+
+def test_who_may_not_see_the_session_gets_no_stream(running_session, outsider):
+    async def scenario(cookie):
+        stream = await Stream(running_session, cookie, since=0).start()
+        body = await stream.communicator.receive_output(5)
+        return stream.status, body
+
+    status, _ = asyncio.run(scenario(cookie_of(client_for(Client, outsider))))
+    assert status == 404
+    status, body = asyncio.run(scenario("none"))
+    assert status == 401 and b"uitgelogd" in body["body"]
+
+
+def test_under_wsgi_the_stream_answers_204_and_the_page_polls(running_session, notulist):
+    response = client_for(Client, notulist).get(reverse("sessions:stream", args=[running_session.pk]))
+    assert response.status_code == 204
