@@ -3,10 +3,7 @@ brute-force protection on login, production cookies, a login on every non-public
 object-level access (outsider 404, wrong role 403) for every view of sessions and reports."""
 
 import json
-import os
 import re
-import subprocess
-import sys
 from html.parser import HTMLParser
 
 import pytest
@@ -30,7 +27,7 @@ from sessions.models import (
     Status,
 )
 
-from .helpers import PASSWORD, client_for, plan_session
+from .helpers import PASSWORD, client_for, plan_session, settings_in_production
 
 # --- Fixtures -----------------------------------------------------------------------------------
 
@@ -182,20 +179,11 @@ def test_the_finder_recognises_inline_code():
 
 
 def production_settings() -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_ALLOW_ASYNC_UNSAFE", "SESSION_COOKIE_AGE")}
-    env.update({"DEBUG": "0", "SECRET_KEY": "p" * 60, "ALLOWED_HOSTS": "actiescan.example.org",
-                "DJANGO_SETTINGS_MODULE": "actiescan.settings"})
-    code = (
-        "import json, django; django.setup(); from django.conf import settings as s; "
-        "print(json.dumps({k: getattr(s, k) for k in ('SESSION_COOKIE_SECURE', "
-        "'SESSION_COOKIE_HTTPONLY', 'SESSION_COOKIE_SAMESITE', 'SESSION_COOKIE_AGE', "
-        "'CSRF_COOKIE_SECURE', 'CSRF_COOKIE_SAMESITE', 'SECURE_SSL_REDIRECT', "
-        "'SECURE_HSTS_SECONDS', 'AUTHENTICATION_BACKENDS', 'MIDDLEWARE', 'AXES_FAILURE_LIMIT')}))"
+    return settings_in_production(
+        "SESSION_COOKIE_SECURE", "SESSION_COOKIE_HTTPONLY", "SESSION_COOKIE_SAMESITE",
+        "SESSION_COOKIE_AGE", "CSRF_COOKIE_SECURE", "CSRF_COOKIE_SAMESITE", "SECURE_SSL_REDIRECT",
+        "SECURE_HSTS_SECONDS", "AUTHENTICATION_BACKENDS", "MIDDLEWARE", "AXES_FAILURE_LIMIT",
     )
-    result = subprocess.run([sys.executable, "-c", code], cwd=settings.BASE_DIR, env=env,
-                            capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def test_production_cookies_are_secure_httponly_lax_and_outlive_a_session():

@@ -1,0 +1,57 @@
+"""Every mail the app sends: plain text plus HTML from templates/mail/, in one language (Dutch,
+or English for a session in English), and one way to say that the mail server said no.
+
+`compose` renders `mail/<name>.txt` and `mail/<name>.html` with the same context; `deliver`
+sends and turns any SMTP or network failure into MailNotSent with a Dutch (or English) sentence
+for the person who pressed the button, after logging what the server said."""
+
+import logging
+import smtplib
+from contextlib import nullcontext
+
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+logger = logging.getLogger("actiescan.mail")
+
+
+class MailNotSent(Exception):
+    """The mail did not leave: the server could not be reached or refused it."""
+
+
+def compose(*, name: str, subject: str, context: dict, to: list[str], language: str | None = None,
+            reply_to: list[str] | None = None) -> EmailMultiAlternatives:
+    """The mail `name` for `to`, rendered in `language` (the active language when None).
+    `subject` is rendered in that language too when it is a lazy translation."""
+    with translation.override(language) if language else nullcontext():
+        context = {**context, "subject": str(subject)}
+        message = EmailMultiAlternatives(
+            subject=" ".join(str(subject).split()),
+            body=render_to_string(f"mail/{name}.txt", context),
+            to=to,
+            reply_to=reply_to,
+        )
+        message.attach_alternative(render_to_string(f"mail/{name}.html", context), "text/html")
+    return message
+
+
+def failure_text(error: Exception) -> str:
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return _("De mailserver weigerde dit adres: %(addresses)s. Controleer het adres en probeer "
+                 "het opnieuw.") % {"addresses": ", ".join(sorted(error.recipients))}
+    if isinstance(error, smtplib.SMTPSenderRefused):
+        return _("De mailserver weigerde de afzender. Vraag de beheerder om de e-mailinstellingen "
+                 "te controleren.")
+    return _("De e-mail kon niet worden verstuurd: de mailserver is niet bereikbaar of weigerde "
+             "de e-mail. Probeer het later opnieuw.")
+
+
+def deliver(message: EmailMultiAlternatives) -> None:
+    """Send `message`; raises MailNotSent (its text for the user) when it did not leave."""
+    try:
+        message.send()
+    except (smtplib.SMTPException, OSError) as error:
+        logger.warning("Mail %r to %s not sent: %r", message.subject, ", ".join(message.to), error)
+        raise MailNotSent(failure_text(error)) from error
