@@ -267,9 +267,12 @@ def test_the_admin_login_is_protected_too(staff):
 
 PUBLIC = {"login", "logout", "healthz", "set_language", "shared", "shared_pdf",
           "accessibility_statement", "privacy_statement",
+          # Forgetting a password happens before logging in (tests/test_password_reset.py).
+          "password_reset", "password_reset_done", "password_reset_confirm",
+          "password_reset_complete",
           # The present screen: a present code instead of a login (tests/test_present.py).
           "present_enter", "present_leave", "present", "present_sync", "present_case"}
-EXAMPLE_VALUES = {"pk": "1", "factor_pk": "1", "participant_pk": "1", "link_pk": "1", "number": "1",
+EXAMPLE_VALUES = {"uidb64": "MQ", "pk": "1", "factor_pk": "1", "participant_pk": "1", "link_pk": "1", "number": "1",
                   "direction": "omhoog", "token": "x" * 43}
 
 
