@@ -1,7 +1,8 @@
 """Every mail the app sends: plain text plus HTML from templates/mail/, in one language (Dutch,
 or English for a session in English), and one way to say that the mail server said no.
 
-`compose` renders `mail/<name>.txt` and `mail/<name>.html` with the same context; `deliver`
+`compose` renders `mail/<name>_subject.txt`, `mail/<name>.txt` and `mail/<name>.html` with the
+same context (the names Django's password reset uses too); `deliver`
 sends and turns any SMTP or network failure into MailNotSent with a Dutch (or English) sentence
 for the person who pressed the button, after logging what the server said."""
 
@@ -18,17 +19,22 @@ logger = logging.getLogger("actiescan.mail")
 
 
 class MailNotSent(Exception):
-    """The mail did not leave: the server could not be reached or refused it."""
+    """The mail did not leave: the server could not be reached or refused it. `refused` is
+    True when it refused an address (the sender's input), False when the server failed."""
+
+    def __init__(self, text: str, *, refused: bool):
+        super().__init__(text)
+        self.refused = refused
 
 
-def compose(*, name: str, subject: str, context: dict, to: list[str], language: str | None = None,
+def compose(*, name: str, context: dict, to: list[str], language: str | None = None,
             reply_to: list[str] | None = None) -> EmailMultiAlternatives:
-    """The mail `name` for `to`, rendered in `language` (the active language when None).
-    `subject` is rendered in that language too when it is a lazy translation."""
+    """The mail `name` for `to`, rendered in `language` (the active language when None)."""
     with translation.override(language) if language else nullcontext():
-        context = {**context, "subject": str(subject)}
+        subject = " ".join(render_to_string(f"mail/{name}_subject.txt", context).split())
+        context = {**context, "subject": subject}
         message = EmailMultiAlternatives(
-            subject=" ".join(str(subject).split()),
+            subject=subject,
             body=render_to_string(f"mail/{name}.txt", context),
             to=to,
             reply_to=reply_to,
@@ -54,4 +60,5 @@ def deliver(message: EmailMultiAlternatives) -> None:
         message.send()
     except (smtplib.SMTPException, OSError) as error:
         logger.warning("Mail %r to %s not sent: %r", message.subject, ", ".join(message.to), error)
-        raise MailNotSent(failure_text(error)) from error
+        refused = isinstance(error, smtplib.SMTPRecipientsRefused)
+        raise MailNotSent(failure_text(error), refused=refused) from error

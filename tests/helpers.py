@@ -184,3 +184,17 @@ def mail_parts(message) -> tuple[str, str]:
     """(plain text, HTML) of a sent django.core.mail message."""
     html = next(content for content, mimetype in message.alternatives if mimetype == "text/html")
     return message.body, html
+
+
+def finalized_version(session, moderator, notulist):
+    """Close a running session with levels and action points, draft its advice and make
+    version 1 final (with its real PDF)."""
+    from reports import services as advice_services
+
+    for sf in session.factors.order_by("position"):
+        SessionFactor.objects.filter(pk=sf.pk).update(current_level="startend", desired_level="gevorderd")
+        ActionPoint.objects.filter(session_factor=sf).update(text=f"Actie voor {sf.title}", owner="Marieke")
+    services.close_session(session=session, user=moderator)
+    session.refresh_from_db()
+    advice = advice_services.get_or_draft_advice(session=session, user=notulist)
+    return advice_services.finalize(advice=advice, user=notulist)

@@ -396,8 +396,11 @@ OBJECT_VIEWS = {
     "reports:advice_preview_pdf": ("get", lambda w: [w["session"].pk], {}, None),
     "reports:advice_finalize": ("post", lambda w: [w["session"].pk], {}, None),
     "reports:advice_version_pdf": ("get", lambda w: [w["session"].pk, w["version"].number], {}, None),
-    "reports:share_create": ("post", lambda w: [w["session"].pk, w["version"].number], {}, "notulist"),
-    "reports:share_revoke": ("post", lambda w: [w["session"].pk, w["link"].pk], {}, "notulist"),
+    # Whoever may share the advice: the moderator, the notulist and staff (tests/test_advice_delivery.py).
+    "reports:share_create": ("post", lambda w: [w["session"].pk, w["version"].number], {}, None),
+    "reports:share_revoke": ("post", lambda w: [w["session"].pk, w["link"].pk], {}, None),
+    "reports:advice_send": ("post", lambda w: [w["session"].pk, w["version"].number],
+                            {"recipients": "a@example.org", "message": "x", "days": "30"}, None),
     "reports:action_status": ("post", lambda w: [w["action"].pk], {"status": "gedaan"}, None),
     "reports:initiative_overview": ("get", lambda w: [w["initiative"].pk], {}, "moderator"),
     # Workshops (issue 7): an event is for its organiser and staff, a table keeps its session's access.
