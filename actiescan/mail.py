@@ -10,6 +10,7 @@ import logging
 import smtplib
 from contextlib import nullcontext
 
+from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import translation
@@ -62,3 +63,11 @@ def deliver(message: EmailMultiAlternatives) -> None:
         logger.warning("Mail %r to %s not sent: %r", message.subject, ", ".join(message.to), error)
         refused = isinstance(error, smtplib.SMTPRecipientsRefused)
         raise MailNotSent(failure_text(error), refused=refused) from error
+
+
+def absolute_url(path: str) -> str:
+    """The full address of `path` for mails sent without a request (the reminder run, a
+    removed session), from ACTIESCAN_BASE_URL; "" when that is not set (the mail then leaves
+    the link out)."""
+    base = settings.ACTIESCAN_BASE_URL.rstrip("/")
+    return f"{base}{path}" if base else ""

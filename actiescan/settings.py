@@ -342,3 +342,5 @@ ACTIESCAN_MAX_RECIPIENTS = envint("ACTIESCAN_MAX_RECIPIENTS", 10)
 # The sender of an advice hears this many days before its share link expires when the
 # initiative never opened it (manage.py send_reminders).
 ACTIESCAN_SHARE_EXPIRY_REMINDER_DAYS = envint("ACTIESCAN_SHARE_EXPIRY_REMINDER_DAYS", 7)
+# The app's own address, for links in mails sent without a request (reminders, cancellations).
+ACTIESCAN_BASE_URL = os.environ.get("ACTIESCAN_BASE_URL", "http://127.0.0.1:8000" if DEBUG else "")
