@@ -3,15 +3,18 @@ previewed), the mail (plain text and HTML, a fresh share link and its expiry, th
 asked, the session's language), the record and audit line of every sending, and what happens when
 the mail server refuses (a real SMTP server in the test)."""
 
+import io
 import re
 
 import pytest
 from django.core import mail
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
-from reports.models import AdviceDelivery, ShareLink
+from reports.models import AdviceDelivery, AdviceVersion, ShareLink
+from reports.pipeline import months_before
 from sessions.models import AuditEvent
 
 from .helpers import client_for, finalized_version, mail_parts, smtp_server
@@ -184,3 +187,11 @@ def test_an_unreachable_mail_server_gets_a_clear_message(version, notulist_clien
     assert response.status_code == 503
     assert "de mailserver is niet bereikbaar" in response.content.decode()
     assert not ShareLink.objects.exists()
+
+
+def test_purge_expired_wipes_the_addresses_and_messages(version, notulist_client):
+    post_send(notulist_client, version)
+    AdviceVersion.objects.filter(pk=version.pk).update(finalized_at=months_before(timezone.now(), 25))
+    call_command("purge_expired", stdout=io.StringIO())
+    delivery = AdviceDelivery.objects.get()
+    assert (delivery.recipients, delivery.message) == ([], "")
