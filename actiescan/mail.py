@@ -12,6 +12,7 @@ from contextlib import nullcontext
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.backends.console import EmailBackend as ConsoleBackend
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -71,3 +72,24 @@ def absolute_url(path: str) -> str:
     the link out)."""
     base = settings.ACTIESCAN_BASE_URL.rstrip("/")
     return f"{base}{path}" if base else ""
+
+
+class ReadableConsoleBackend(ConsoleBackend):
+    """Development (./scripts/start): every mail in the console as a person reads it — the
+    headers, the plain text undecoded and links whole (Django's console backend prints the
+    encoded message, where long lines such as a reset link are broken up), and what else the
+    mail carries."""
+
+    def write_message(self, message):
+        lines = [
+            f"From: {message.from_email}",
+            f"To: {', '.join(message.to)}",
+            f"Subject: {message.subject}",
+            "",
+            message.body.rstrip(),
+            "",
+        ]
+        lines += [f"[+ {mimetype}]" for _content, mimetype in getattr(message, "alternatives", [])]
+        lines += [f"[+ attachment {attachment[0]}]" for attachment in message.attachments
+                  if isinstance(attachment, tuple)]
+        self.stream.write("\n".join(lines) + "\n" + "-" * 79 + "\n")

@@ -272,7 +272,7 @@ def mailer_from_env() -> dict:
     if not url:
         host = os.environ.get("EMAIL_HOST", "")
         if DEBUG and not host:
-            return {"BACKEND": backends + "console.EmailBackend"}
+            return {"BACKEND": "actiescan.mail.ReadableConsoleBackend"}
         options = {
             "host": host or "localhost",
             "port": envint("EMAIL_PORT", 25),
@@ -285,7 +285,7 @@ def mailer_from_env() -> dict:
         return {"BACKEND": backends + "smtp.EmailBackend", "OPTIONS": options}
     parts = urlsplit(url)
     if parts.scheme == "console":
-        return {"BACKEND": backends + "console.EmailBackend"}
+        return {"BACKEND": "actiescan.mail.ReadableConsoleBackend"}
     if parts.scheme not in ("smtp", "smtps"):
         raise RuntimeError(f"EMAIL_URL: unknown scheme {parts.scheme!r} (smtp, smtps, console).")
     query = {key: values[-1].lower() for key, values in parse_qs(parts.query).items()}

@@ -3,6 +3,7 @@ whether or not the address exists, a link that works once), limits per client an
 changing one's own password, and what both do to other logins and sync tokens. Plus the e-mail
 settings from the environment."""
 
+import io
 import re
 
 import pytest
@@ -172,4 +173,16 @@ def test_email_settings_come_from_the_environment():
     assert separate["OPTIONS"]["use_tls"] is True
     # Development without any setting: every mail on the console (./scripts/start).
     development = settings_in_production("MAILERS", DEBUG="1")["MAILERS"]["default"]
-    assert development == {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    assert development == {"BACKEND": "actiescan.mail.ReadableConsoleBackend"}
+
+
+def test_the_development_console_shows_the_reset_link_whole(with_email, settings):
+    stream = io.StringIO()
+    settings.MAILERS = {"default": {"BACKEND": "actiescan.mail.ReadableConsoleBackend",
+                                    "OPTIONS": {"stream": stream}}}
+    Client().post(reverse("password_reset"), {"email": "jeroen@example.org"})
+    printed = stream.getvalue()
+    assert "To: jeroen@example.org" in printed and "Subject: Nieuw wachtwoord" in printed
+    path = re.search(r"http://testserver(/wachtwoord-herstellen/\S+/)\n", printed).group(1)
+    assert Client().get(path).status_code == 302  # a whole, working link
+    assert "[+ text/html]" in printed
