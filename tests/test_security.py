@@ -112,7 +112,10 @@ def member_pages(session, version):
         reverse("sessions:wrap_up", args=[pk]),
         reverse("reports:advice", args=[pk]),
         reverse("reports:advice_preview", args=[pk]),
-    ]
+        reverse("account"),
+        reverse("password_change"),
+        reverse("two_factor"),
+    ] + ([reverse("reports:advice_send", args=[pk, version.number])] if version else [])
 
 
 def staff_pages(session):
@@ -146,6 +149,9 @@ def test_every_page_sends_a_strict_csp_and_has_no_inline_code(finished, moderato
     anonymous = Client()
     for url, status in (
         (reverse("login"), 200),
+        (reverse("password_reset"), 200),
+        (reverse("password_reset_done"), 200),
+        (reverse("password_reset_confirm", args=["MQ", "x-y"]), 200),
         (reverse("privacy_statement"), 200),
         (reverse("accessibility_statement"), 200),
         (reverse("reports:shared", args=[link.token]), 200),
