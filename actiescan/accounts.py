@@ -123,9 +123,8 @@ class SecondFactorAdminSite(AdminSite):
     def login(self, request, extra_context=None):
         if request.method == "GET" and self.has_permission(request):
             return redirect("admin:index")
-        next_url = request.GET.get("next") or reverse("admin:index")
         # Not redirect_authenticated_user: a moderator who opens /beheer/ gets the form, not a loop.
-        return LoginView.as_view(redirect_authenticated_user=False, extra_context={"next": next_url})(request)
+        return LoginView.as_view(redirect_authenticated_user=False, next_page="admin:index")(request)
 
 
 class SecondFactorRequiredMiddleware:
@@ -163,10 +162,12 @@ def second_step(request):
     if request.method == "POST":
         code = "".join(request.POST.get("code", "").split())[:20]
         recovery = recovery_device(user)
-        if code.isdigit() and device.verify_token(code):
+        # Six digits come from the app; a recovery code has eight letters and digits.
+        from_app = len(code) == 6 and code.isdigit()
+        if from_app and device.verify_token(code):
             finish_login(request, user, device)
             return redirect(next_url)
-        if not code.isdigit() and recovery and recovery.verify_token(code):
+        if not from_app and recovery and recovery.verify_token(code):
             finish_login(request, user, recovery)
             messages.warning(request, _("U bent ingelogd met een herstelcode. Die werkt maar één "
                                         "keer. Maak nieuwe herstelcodes als u er weinig over hebt."))
