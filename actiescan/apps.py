@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin.apps import AdminConfig
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
@@ -15,3 +16,9 @@ class CatalogueConfig(AppConfig):
 
         post_migrate.connect(signals.load_catalogue_after_migrate, sender=self)
         post_migrate.connect(signals.ensure_role_groups)
+
+
+class ActiescanAdminConfig(AdminConfig):
+    """The admin (/beheer/), signing in with the second factor (actiescan.accounts)."""
+
+    default_site = "actiescan.accounts.SecondFactorAdminSite"

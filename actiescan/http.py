@@ -7,6 +7,10 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+# The header of the live poll's sync token (sessions.sync_tokens): the core lets such polls
+# through without loading the login (actiescan.accounts.SecondFactorRequiredMiddleware).
+SYNC_TOKEN_HEADER = "X-Sync-Token"
+
 
 def json_error(code: str, message: str, status: int, **extra) -> JsonResponse:
     return JsonResponse({"error": code, "message": message, **extra}, status=status)

@@ -2,9 +2,15 @@
 three level descriptors. Sessions copy these texts into a snapshot when they use them, so editing
 the catalogue never changes what a past session shows."""
 
+import hashlib
+import secrets
+from base64 import b32encode
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_otp.models import Device, ThrottlingMixin
 
 
 class Level(models.TextChoices):
@@ -221,3 +227,71 @@ class CatalogueChange(models.Model):
                     old_value=before, new_value=new, changed_by=user,
                 ))
         return cls.objects.bulk_create(changes)
+
+
+# --- Accounts: recovery codes for the second factor, password-reset requests -----------------
+
+class RecoveryCodeDevice(ThrottlingMixin, Device):
+    """The recovery codes of one account, a django-otp device next to its TOTP app: each code
+    signs in once, for when the phone is lost. Only hashes are stored (secrets at rest); the
+    codes themselves are shown once, when made."""
+
+    CODES = 10
+
+    class Meta(Device.Meta):
+        verbose_name = _("herstelcodes")
+        verbose_name_plural = _("herstelcodes")
+
+    @staticmethod
+    def hash(code: str) -> str:
+        normalized = "".join(code.lower().split()).replace("-", "")
+        return hashlib.sha256(normalized.encode()).hexdigest()
+
+    def make_codes(self) -> list[str]:
+        """New codes in place of the old ones; returns them in readable form (4-4 letters)."""
+        codes = []
+        for _n in range(self.CODES):
+            raw = b32encode(secrets.token_bytes(5)).decode().lower()
+            codes.append(f"{raw[:4]}-{raw[4:]}")
+        self.codes.all().delete()
+        RecoveryCode.objects.bulk_create(RecoveryCode(device=self, code_hash=self.hash(c)) for c in codes)
+        return codes
+
+    def verify_token(self, token) -> bool:
+        allowed, _details = self.verify_is_allowed()
+        if not allowed:
+            return False
+        used, _count = self.codes.filter(code_hash=self.hash(str(token))).delete()
+        if used:
+            self.throttle_reset(commit=False)
+            self.save()
+            return True
+        self.throttle_increment()
+        return False
+
+    def get_throttle_factor(self):
+        return getattr(settings, "OTP_STATIC_THROTTLE_FACTOR", 1)
+
+
+class RecoveryCode(models.Model):
+    device = models.ForeignKey(RecoveryCodeDevice, on_delete=models.CASCADE, related_name="codes")
+    code_hash = models.CharField(max_length=64, db_index=True)
+
+    def __str__(self):
+        return f"{self.device} {self.code_hash[:6]}…"
+
+
+class PasswordResetRequest(models.Model):
+    """One request for a password-reset mail, counted per hashed client and per hashed address
+    to limit them (no address or IP is stored in the clear)."""
+
+    fingerprint = models.CharField(max_length=64, db_index=True)
+    address_hash = models.CharField(max_length=64, db_index=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("aanvraag voor een nieuw wachtwoord")
+        verbose_name_plural = _("aanvragen voor een nieuw wachtwoord")
+
+    def __str__(self):
+        return f"{self.fingerprint[:8]} {self.at:%Y-%m-%d %H:%M}"

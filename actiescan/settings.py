@@ -50,7 +50,8 @@ ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]" if DEBUG el
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin asks for the second factor too (actiescan.accounts.SecondFactorAdminSite).
+    "actiescan.apps.ActiescanAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -59,6 +60,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "import_export",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "actiescan.apps.CatalogueConfig",
     "sessions.apps.ScanSessionsConfig",
     "reports.apps.ReportsConfig",
@@ -72,9 +75,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): did this login pass its second factor (django-otp)?
+    "django_otp.middleware.OTPMiddleware",
     # Refuses form posts that are not UTF-8 (400) instead of storing garbled text.
     "actiescan.middleware.Utf8FormMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Staff logins without a second factor (from before it was required) are ended.
+    "actiescan.accounts.SecondFactorRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -186,6 +193,18 @@ AXES_CLIENT_IP_CALLABLE = "actiescan.clients.axes_client_ip"
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
 
+# A password-reset link works this long (seconds), and only once: it stops working as soon as
+# the password changes (Django's token includes the password hash and the last login).
+PASSWORD_RESET_TIMEOUT = envint("PASSWORD_RESET_TIMEOUT", 2 * 60 * 60)
+# Reset requests counted in the database (several app servers share one count), per hour.
+ACTIESCAN_PASSWORD_RESET_PER_CLIENT = envint("ACTIESCAN_PASSWORD_RESET_PER_CLIENT", 10)
+ACTIESCAN_PASSWORD_RESET_PER_ADDRESS = envint("ACTIESCAN_PASSWORD_RESET_PER_ADDRESS", 3)
+
+# Two-factor sign-in (TOTP, django-otp). Required for staff (SER-medewerker, admin) when on;
+# on by default in production. Moderators and notulisten may switch it on for themselves.
+ACTIESCAN_STAFF_2FA = envbool("ACTIESCAN_STAFF_2FA", not DEBUG)
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "LLO Actiescan")
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -248,6 +267,57 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 
+
+
+# E-mail (Django's MAILERS). EMAIL_URL (smtp://user:password@host:587?tls=1, smtps://…:465,
+# console://) or the separate EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD,
+# EMAIL_USE_TLS, EMAIL_USE_SSL. Without either, development prints every mail on the console
+# (./scripts/start) and production sends through SMTP on localhost:25.
+def mailer_from_env() -> dict:
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    backends = "django.core.mail.backends."
+    # A mail server that does not answer must not hold a request (or the reminder run) long.
+    timeout = envint("EMAIL_TIMEOUT", 15)
+    url = os.environ.get("EMAIL_URL", "").strip()
+    if not url:
+        host = os.environ.get("EMAIL_HOST", "")
+        if DEBUG and not host:
+            return {"BACKEND": "actiescan.mail.ReadableConsoleBackend"}
+        options = {
+            "host": host or "localhost",
+            "port": envint("EMAIL_PORT", 25),
+            "username": os.environ.get("EMAIL_HOST_USER", ""),
+            "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+            "use_tls": envbool("EMAIL_USE_TLS", False),
+            "use_ssl": envbool("EMAIL_USE_SSL", False),
+            "timeout": timeout,
+        }
+        return {"BACKEND": backends + "smtp.EmailBackend", "OPTIONS": options}
+    parts = urlsplit(url)
+    if parts.scheme == "console":
+        return {"BACKEND": "actiescan.mail.ReadableConsoleBackend"}
+    if parts.scheme not in ("smtp", "smtps"):
+        raise RuntimeError(f"EMAIL_URL: unknown scheme {parts.scheme!r} (smtp, smtps, console).")
+    query = {key: values[-1].lower() for key, values in parse_qs(parts.query).items()}
+    ssl = parts.scheme == "smtps" or query.get("ssl", "") in {"1", "true", "yes", "on"}
+    tls = not ssl and query.get("tls", "") in {"1", "true", "yes", "on"}
+    options = {
+        "host": parts.hostname or "localhost",
+        "port": parts.port or (465 if ssl else 587 if tls else 25),
+        "username": unquote(parts.username or ""),
+        "password": unquote(parts.password or ""),
+        "use_tls": tls,
+        "use_ssl": ssl,
+        "timeout": timeout,
+    }
+    return {"BACKEND": backends + "smtp.EmailBackend", "OPTIONS": options}
+
+
+MAILERS = {"default": mailer_from_env()}
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "LLO Actiescan <actiescan@localhost>")
+SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -285,3 +355,10 @@ ACTIESCAN_PUSH_HUB = os.environ.get("ACTIESCAN_PUSH_HUB", "auto")
 ACTIESCAN_PUSH_CHANNEL = "actiescan_push"
 ACTIESCAN_PUSH_POLL_SECONDS = envfloat("ACTIESCAN_PUSH_POLL_SECONDS", 0.2)
 ACTIESCAN_PUSH_HEARTBEAT = envfloat("ACTIESCAN_PUSH_HEARTBEAT", 20.0)
+# Mails to the initiative: at most this many addresses per sending.
+ACTIESCAN_MAX_RECIPIENTS = envint("ACTIESCAN_MAX_RECIPIENTS", 10)
+# The sender of an advice hears this many days before its share link expires when the
+# initiative never opened it (manage.py send_reminders).
+ACTIESCAN_SHARE_EXPIRY_REMINDER_DAYS = envint("ACTIESCAN_SHARE_EXPIRY_REMINDER_DAYS", 7)
+# The app's own address, for links in mails sent without a request (reminders, cancellations).
+ACTIESCAN_BASE_URL = os.environ.get("ACTIESCAN_BASE_URL", "http://127.0.0.1:8000" if DEBUG else "")

@@ -20,7 +20,7 @@ from .exports import (
     SessionWithMinutesResource,
 )
 from .imports import ImportRefused, InitiativeResource, read_csv, read_xlsx
-from .models import Advice, AdviceVersion, ShareLink, ShareLinkAccess
+from .models import Advice, AdviceDelivery, AdviceVersion, SentReminder, ShareLink, ShareLinkAccess
 
 
 class DutchCSV(base_formats.CSV):
@@ -120,3 +120,21 @@ class ShareLinkAccessAdmin(ReadOnlyAdmin):
     list_display = ["link", "what", "opened_at", "user_agent"]
     list_select_related = ["link__version__advice__session__initiative"]
     list_filter = ["what", "opened_at"]
+
+
+@admin.register(AdviceDelivery)
+class AdviceDeliveryAdmin(ReadOnlyAdmin):
+    """Every sending of the advice by e-mail (also shown on the advice page)."""
+
+    list_display = ["version", "sent_at", "sent_by", "recipients", "with_pdf", "error"]
+    list_select_related = ["version__advice__session__initiative", "sent_by"]
+    list_filter = ["sent_at"]
+    exclude = ["share_link"]
+
+
+@admin.register(SentReminder)
+class SentReminderAdmin(ReadOnlyAdmin):
+    """What manage.py send_reminders sent; deleting a row lets it be sent again."""
+
+    list_display = ["kind", "key", "sent_at"]
+    list_filter = ["kind", "sent_at"]

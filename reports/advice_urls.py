@@ -12,6 +12,7 @@ urlpatterns = [
     path("sessies/<int:pk>/advies/definitief/", views.finalize, name="advice_finalize"),
     path("sessies/<int:pk>/advies/v<int:number>.pdf", views.version_pdf, name="advice_version_pdf"),
     path("sessies/<int:pk>/advies/v<int:number>/deellink/", views.create_share_link, name="share_create"),
+    path("sessies/<int:pk>/advies/v<int:number>/versturen/", views.send_advice, name="advice_send"),
     path("sessies/<int:pk>/advies/deellinks/<int:link_pk>/intrekken/", views.revoke_share_link, name="share_revoke"),
     path("sessies/<int:pk>/logboek/", audit_views.session_log, name="audit_log"),
     path("deel/<str:token>/", views.shared, name="shared"),

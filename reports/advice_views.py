@@ -5,19 +5,22 @@ initiative opens without an account."""
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from actiescan.clients import client_fingerprint
 from actiescan.http import json_error, json_login_required
+from actiescan.mail import MailNotSent
 from actiescan.users import display_name
 from sessions import audit
-from sessions.access import get_managed_session, get_session
+from sessions.access import get_session
 from sessions.autosave import Conflict, FieldNotFound, saved_payload
 from sessions.fields import FieldError, whole_number
 from sessions.models import FieldRevision, ScanSession
@@ -25,21 +28,36 @@ from sessions.services import factors_with_actions
 
 from . import document, services
 from .document import advice_content, render_document_html
-from .models import Advice, AdviceVersion, ShareLink, ShareLinkAccess, ShareLinkFailure
+from .forms import SendAdviceForm
+from .models import (
+    Advice,
+    AdviceDelivery,
+    AdviceVersion,
+    ShareLink,
+    ShareLinkAccess,
+    ShareLinkFailure,
+)
 
 ADVICE_KEY_PATTERN = r"^(advice|section):"
 
 
 def get_advice(request, pk, *, sharing=False) -> Advice:
     """The advice of a session this user may see (sessions.access.get_session). Share links
-    go to people outside: for `sharing`, the moderator and staff decide
-    (get_managed_session)."""
-    session = get_managed_session(request, pk) if sharing else get_session(request, pk)
+    go to people outside: for `sharing` (making links, sending the advice by e-mail), the
+    moderator, the notulist and staff decide (may_share)."""
+    session = get_session(request, pk)
+    if sharing and not may_share(session, request.user):
+        raise PermissionDenied(_("Delen kan alleen de moderator of de notulist van deze sessie, "
+                                 "of een SER-medewerker."))
     advice = Advice.objects.filter(session=session).select_related("session__initiative").first()
     if advice is None:
         raise Http404
     advice.session = session
     return advice
+
+
+def may_share(session, user) -> bool:
+    return session.can_manage(user) or user.pk == session.notulist_id
 
 
 def pdf_response(pdf: bytes, filename: str, *, inline=False) -> HttpResponse:
@@ -79,7 +97,9 @@ def editor(request, pk):
             "advice": advice,
             "factors": factors,
             "versions": versions,
-            "may_share": session.can_manage(request.user),
+            "may_share": may_share(session, request.user),
+            "deliveries": AdviceDelivery.objects.filter(version__advice=advice)
+            .select_related("sent_by", "version"),
             "readonly": False,
             "share_days": settings.ACTIESCAN_SHARE_LINK_DAYS,
             "now": timezone.now(),
@@ -240,6 +260,50 @@ def revoke_share_link(request, pk, link_pk):
     audit.record(request, advice.session, audit.REVOKED, detail=f"v{link.version.number}")
     messages.success(request, _("De deellink is ingetrokken; het adres werkt niet meer."))
     return redirect(f"{reverse('reports:advice', args=[pk])}#versies")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def send_advice(request, pk, number):
+    """"Stuur naar het initiatief": a new share link to this version, mailed to the addresses
+    given (the initiative's contact to start with), with a message that can be previewed."""
+    advice = get_advice(request, pk, sharing=True)
+    session = advice.session
+    version = get_object_or_404(AdviceVersion.objects.defer("content"), advice=advice, number=number)
+    if not version.pdf:  # wiped after the retention period: nothing left to send
+        raise Http404
+    form = SendAdviceForm(request.POST or None, initial={
+        "recipients": session.initiative.contact_email,
+        "message": services.default_advice_message(session=session, user=request.user),
+        "days": settings.ACTIESCAN_SHARE_LINK_DAYS,
+    })
+    context = {"session": session, "advice": advice, "version": version, "form": form}
+    if request.method == "GET" or not form.is_valid():
+        return render(request, "reports/send_advice.html", context, status=200 if request.method == "GET" else 400)
+    data = form.cleaned_data
+    if request.POST.get("action") == "preview":
+        expires_at = timezone.now() + timezone.timedelta(days=data["days"])
+        context["preview"] = services.advice_mail(
+            version=version, user=request.user, recipients=data["recipients"],
+            message=data["message"], url=_("(hier komt de link naar het advies)"),
+            expires_at=expires_at, with_pdf=data["with_pdf"],
+        )
+        return render(request, "reports/send_advice.html", context)
+    to = ", ".join(data["recipients"])
+    try:
+        delivery = services.send_advice(
+            version=version, user=request.user, recipients=data["recipients"],
+            message=data["message"], with_pdf=data["with_pdf"], days=data["days"],
+            url_for=lambda token: request.build_absolute_uri(reverse("reports:shared", args=[token])),
+        )
+    except MailNotSent as error:
+        audit.record(request, session, audit.SENT_ADVICE, detail=f"v{number} niet verstuurd aan {to}: {error}")
+        context["mail_error"] = str(error)
+        return render(request, "reports/send_advice.html", context, status=400 if error.refused else 503)
+    audit.record(request, session, audit.SENT_ADVICE, detail=f"v{number} aan {to}")
+    messages.success(request, _("Het advies (versie %(n)s) is verstuurd naar %(to)s. De link werkt tot %(date)s.") % {
+        "n": number, "to": to, "date": date_format(timezone.localtime(delivery.share_link.expires_at), "j F Y")})
+    return redirect(f"{reverse('reports:advice', args=[pk])}#verstuurd")
 
 
 # --- The initiative's side: no account, only the token ------------------------------------------

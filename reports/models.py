@@ -153,3 +153,53 @@ class ShareLinkFailure(models.Model):
 
     def __str__(self):
         return f"{self.fingerprint[:8]} {self.at:%Y-%m-%d %H:%M}"
+
+
+class AdviceDelivery(models.Model):
+    """One sending of a finalized version to the initiative by e-mail: who sent it, to whom,
+    when, with which share link, and whether the mail server took it (`error` empty). A failed
+    sending keeps its row (what happened) but no share link: that is removed with the failure."""
+
+    version = models.ForeignKey(AdviceVersion, on_delete=models.CASCADE, related_name="deliveries")
+    share_link = models.ForeignKey(
+        ShareLink, on_delete=models.SET_NULL, null=True, blank=True, related_name="deliveries"
+    )
+    recipients = models.JSONField(_("aan"), default=list)
+    message = models.TextField(_("bericht"), blank=True)
+    with_pdf = models.BooleanField(_("met PDF als bijlage"), default=False)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+",
+        verbose_name=_("verstuurd door"),
+    )
+    sent_at = models.DateTimeField(_("verstuurd op"), default=timezone.now)
+    error = models.CharField(_("foutmelding"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-sent_at", "-pk"]
+        verbose_name = _("verzending van het advies")
+        verbose_name_plural = _("verzendingen van het advies")
+
+    def __str__(self):
+        return f"{self.version} {self.sent_at:%Y-%m-%d %H:%M} {', '.join(self.recipients)}"
+
+    @property
+    def delivered(self) -> bool:
+        return not self.error
+
+
+class SentReminder(models.Model):
+    """A reminder that manage.py send_reminders sent (or is sending): one row per kind and
+    subject, claimed before the mail goes out, so a second or simultaneous run sends nothing
+    twice (the unique constraint decides who claimed it)."""
+
+    kind = models.CharField(max_length=30)
+    key = models.CharField(max_length=100)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "key"], name="one_reminder_per_subject")]
+        verbose_name = _("verstuurde herinnering")
+        verbose_name_plural = _("verstuurde herinneringen")
+
+    def __str__(self):
+        return f"{self.kind} {self.key}"

@@ -4,16 +4,17 @@ versions with their PDF, and manage share links."""
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from actiescan.mail import MailNotSent, compose, deliver
 from actiescan.users import display_name
 from sessions.autosave import store_field
 from sessions.fields import FieldError, clean_value, parse_key
 from sessions.services import factors_with_actions
 
-from .models import Advice, AdviceSection, AdviceVersion, ShareLink
+from .models import Advice, AdviceDelivery, AdviceSection, AdviceVersion, ShareLink
 
 
 class DocumentTooLarge(Exception):
@@ -190,3 +191,71 @@ def revoke_share_link(*, link, user):
     if link.revoked_at is None:
         link.revoked_at = timezone.now()
         link.save(update_fields=["revoked_at"])
+
+
+def issue_share_link(*, version, user, days=None) -> tuple[ShareLink, str]:
+    """A new share link and its token. The token is known only here, when the link is made:
+    whoever needs the address (the mail to the initiative) takes it from this answer and never
+    reads a token back from the database."""
+    link = create_share_link(version=version, user=user, days=days)
+    return link, link.token
+
+
+# --- Sending the advice to the initiative -------------------------------------------------------
+
+def default_advice_message(*, session, user) -> str:
+    """The message the send form starts with, in the session's language."""
+    with translation.override(session.language):
+        greeting = (_("Beste %(name)s,") % {"name": session.initiative.contact_name}
+                    if session.initiative.contact_name else _("Beste lezer,"))
+        body = _(
+            "Hartelijk dank voor het gesprek met de LLO Actiescan op %(date)s. Hierbij ontvangt u "
+            "het advies. Daarin staan de succesfactoren die u koos, waar u nu staat en de "
+            "actiepunten die u zelf hebt gekozen."
+        ) % {"date": date_format(timezone.localtime(session.starts_at), "j F Y")}
+        closing = _("Met vriendelijke groet,")
+        return f"{greeting}\n\n{body}\n\n{closing}\n{display_name(user)}"
+
+
+def advice_mail(*, version, user, recipients, message, url, expires_at, with_pdf):
+    """The mail with the advice for the initiative (not sent), in the session's language."""
+    session = version.advice.session
+    mail = compose(
+        name="advice",
+        context={
+            "initiative": session.initiative, "session": session, "message": message,
+            "url": url, "expires_at": expires_at, "with_pdf": with_pdf,
+            "sender": display_name(user), "version": version,
+        },
+        to=recipients, language=session.language,
+        reply_to=[user.email] if user.email else None,
+    )
+    if with_pdf:
+        from .advice_views import pdf_filename
+
+        mail.attach(pdf_filename(version.advice, version.number), bytes(version.pdf), "application/pdf")
+    return mail
+
+
+def send_advice(*, version, user, recipients: list[str], message: str, with_pdf: bool, days: int,
+                url_for) -> AdviceDelivery:
+    """Mail the initiative a new share link to `version` (`url_for(token)` makes its address).
+    All or nothing: when the mail server refuses, the new link is removed again and the failed
+    sending is kept with what went wrong; MailNotSent is raised with the message for the sender.
+    (No transaction around the mail: on SQLite it would hold every autosave for as long as the
+    mail server takes to answer.)"""
+    link, token = issue_share_link(version=version, user=user, days=days)
+    mail = advice_mail(version=version, user=user, recipients=recipients, message=message,
+                       url=url_for(token), expires_at=link.expires_at, with_pdf=with_pdf)
+    record = AdviceDelivery(version=version, recipients=recipients, message=message,
+                            with_pdf=with_pdf, sent_by=user)
+    try:
+        deliver(mail)
+    except MailNotSent as error:
+        link.delete()
+        record.error = str(error)[:500]
+        record.save()
+        raise
+    record.share_link = link
+    record.save()
+    return record

@@ -21,8 +21,8 @@ from .models import (
 
 @admin.register(Initiative)
 class InitiativeAdmin(admin.ModelAdmin):
-    list_display = ["name", "code", "sector", "region", "is_case"]
-    list_filter = ["is_case", "sector", "region"]
+    list_display = ["name", "code", "sector", "region", "is_case", "remind_contact"]
+    list_filter = ["is_case", "remind_contact", "sector", "region"]
     search_fields = ["name", "code", "organisations", "contact_name"]
 
 

@@ -27,12 +27,14 @@ from django.db import connections, router
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
+from actiescan.http import SYNC_TOKEN_HEADER
+
 from .fields import whole_number
 from .models import ScanSession
 
 User = get_user_model()
 
-HEADER = "X-Sync-Token"
+HEADER = SYNC_TOKEN_HEADER
 SALT = "actiescan.sessions.sync-token"
 MAX_AGE = 2 * 60  # seconds; every page load and every full sync hands out a fresh one
 DB_SESSIONS = "django.contrib.sessions.backends.db"

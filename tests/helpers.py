@@ -2,9 +2,17 @@
 planned session, logged-in clients, a thread with its own connection, and the autosave and sync
 calls as the browser makes them."""
 
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
 import threading
+from contextlib import contextmanager
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import connections
@@ -107,3 +115,86 @@ def make_session(initiative, moderator, notulist=None, *, when, status=Status.AF
     ScanSession.objects.filter(pk=session.pk).update(status=status)
     session.refresh_from_db()
     return session
+
+
+def page_token(client, session) -> str:
+    """The sync token the cockpit page hands to live.js."""
+    html = client.get(reverse("sessions:cockpit", args=[session.pk])).content.decode()
+    found = re.search(r'data-sync-token="([^"]+)"', html)
+    assert found, "the cockpit carries no sync token"
+    return found.group(1)
+
+
+def settings_in_production(*names, **env) -> dict:
+    """The values of these settings as a production process (DEBUG=0) computes them."""
+    environ = {k: v for k, v in os.environ.items()
+               if k not in ("DJANGO_ALLOW_ASYNC_UNSAFE", "SESSION_COOKIE_AGE")}
+    environ.update({"DEBUG": "0", "SECRET_KEY": "p" * 60, "ALLOWED_HOSTS": "actiescan.example.org",
+                    "DJANGO_SETTINGS_MODULE": "actiescan.settings", **env})
+    code = ("import json, django; django.setup(); from django.conf import settings as s; "
+            f"print(json.dumps({{k: getattr(s, k) for k in {list(names)!r}}}))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=settings.BASE_DIR, env=environ,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@contextmanager
+def smtp_server(refuse=()):
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 for the test: yields the list that every
+    accepted message lands in, as (sender, recipients, email.message.Message). Addresses in
+    `refuse` are refused at RCPT, as a mail server does with an unknown mailbox. Django is
+    pointed at it with the SMTP backend, TLS off."""
+    from email import message_from_bytes, policy
+
+    from aiosmtpd.controller import Controller
+    from django.test import override_settings
+
+    received = []
+
+    class Handler:
+        async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+            if address in refuse:
+                return "550 5.1.1 Mailbox unavailable"
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+
+        async def handle_DATA(self, server, session, envelope):
+            received.append((envelope.mail_from, list(envelope.rcpt_tos),
+                             message_from_bytes(envelope.content, policy=policy.default)))
+            return "250 Message accepted for delivery"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        with override_settings(MAILERS={"default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": port, "use_tls": False, "use_ssl": False,
+                        "timeout": 5},
+        }}):
+            yield received
+    finally:
+        controller.stop()
+
+
+def mail_parts(message) -> tuple[str, str]:
+    """(plain text, HTML) of a sent django.core.mail message."""
+    html = next(content for content, mimetype in message.alternatives if mimetype == "text/html")
+    return message.body, html
+
+
+def finalized_version(session, moderator, notulist):
+    """Close a running session with levels and action points, draft its advice and make
+    version 1 final (with its real PDF)."""
+    from reports import services as advice_services
+
+    for sf in session.factors.order_by("position"):
+        SessionFactor.objects.filter(pk=sf.pk).update(current_level="startend", desired_level="gevorderd")
+        ActionPoint.objects.filter(session_factor=sf).update(text=f"Actie voor {sf.title}", owner="Marieke")
+    services.close_session(session=session, user=moderator)
+    session.refresh_from_db()
+    advice = advice_services.get_or_draft_advice(session=session, user=notulist)
+    return advice_services.finalize(advice=advice, user=notulist)

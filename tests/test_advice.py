@@ -263,14 +263,15 @@ def test_outsiders_cannot_reach_the_advice(advice, outsider, notulist):
     assert AdviceVersion.objects.count() == 1 and not ShareLink.objects.exists()
 
 
-def test_only_staff_and_the_moderator_create_share_links(advice, notulist, moderator, staff):
+def test_the_moderator_the_notulist_and_staff_create_share_links(advice, notulist, moderator, staff, outsider):
     version = advice_services.finalize(advice=advice, user=notulist)
     url = reverse("reports:share_create", args=[advice.session.pk, version.number])
-    assert client_for(Client, notulist).post(url).status_code == 403
+    assert client_for(Client, outsider).post(url).status_code == 404
     assert client_for(Client, moderator).post(url).status_code == 302
     assert client_for(Client, staff).post(url, {"days": "30"}).status_code == 302
+    assert client_for(Client, notulist).post(url).status_code == 302
     links = list(ShareLink.objects.order_by("pk"))
-    assert len(links) == 2
+    assert len(links) == 3
     assert 89 <= (links[0].expires_at - timezone.now()).days <= 90
     assert 29 <= (links[1].expires_at - timezone.now()).days <= 30
     assert len(links[0].token) >= 40

@@ -3,10 +3,7 @@ brute-force protection on login, production cookies, a login on every non-public
 object-level access (outsider 404, wrong role 403) for every view of sessions and reports."""
 
 import json
-import os
 import re
-import subprocess
-import sys
 from html.parser import HTMLParser
 
 import pytest
@@ -30,7 +27,7 @@ from sessions.models import (
     Status,
 )
 
-from .helpers import PASSWORD, client_for, plan_session
+from .helpers import PASSWORD, client_for, plan_session, settings_in_production
 
 # --- Fixtures -----------------------------------------------------------------------------------
 
@@ -115,7 +112,10 @@ def member_pages(session, version):
         reverse("sessions:wrap_up", args=[pk]),
         reverse("reports:advice", args=[pk]),
         reverse("reports:advice_preview", args=[pk]),
-    ]
+        reverse("account"),
+        reverse("password_change"),
+        reverse("two_factor"),
+    ] + ([reverse("reports:advice_send", args=[pk, version.number])] if version else [])
 
 
 def staff_pages(session):
@@ -149,6 +149,9 @@ def test_every_page_sends_a_strict_csp_and_has_no_inline_code(finished, moderato
     anonymous = Client()
     for url, status in (
         (reverse("login"), 200),
+        (reverse("password_reset"), 200),
+        (reverse("password_reset_done"), 200),
+        (reverse("password_reset_confirm", args=["MQ", "x-y"]), 200),
         (reverse("privacy_statement"), 200),
         (reverse("accessibility_statement"), 200),
         (reverse("reports:shared", args=[link.token]), 200),
@@ -182,20 +185,11 @@ def test_the_finder_recognises_inline_code():
 
 
 def production_settings() -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_ALLOW_ASYNC_UNSAFE", "SESSION_COOKIE_AGE")}
-    env.update({"DEBUG": "0", "SECRET_KEY": "p" * 60, "ALLOWED_HOSTS": "actiescan.example.org",
-                "DJANGO_SETTINGS_MODULE": "actiescan.settings"})
-    code = (
-        "import json, django; django.setup(); from django.conf import settings as s; "
-        "print(json.dumps({k: getattr(s, k) for k in ('SESSION_COOKIE_SECURE', "
-        "'SESSION_COOKIE_HTTPONLY', 'SESSION_COOKIE_SAMESITE', 'SESSION_COOKIE_AGE', "
-        "'CSRF_COOKIE_SECURE', 'CSRF_COOKIE_SAMESITE', 'SECURE_SSL_REDIRECT', "
-        "'SECURE_HSTS_SECONDS', 'AUTHENTICATION_BACKENDS', 'MIDDLEWARE', 'AXES_FAILURE_LIMIT')}))"
+    return settings_in_production(
+        "SESSION_COOKIE_SECURE", "SESSION_COOKIE_HTTPONLY", "SESSION_COOKIE_SAMESITE",
+        "SESSION_COOKIE_AGE", "CSRF_COOKIE_SECURE", "CSRF_COOKIE_SAMESITE", "SECURE_SSL_REDIRECT",
+        "SECURE_HSTS_SECONDS", "AUTHENTICATION_BACKENDS", "MIDDLEWARE", "AXES_FAILURE_LIMIT",
     )
-    result = subprocess.run([sys.executable, "-c", code], cwd=settings.BASE_DIR, env=env,
-                            capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def test_production_cookies_are_secure_httponly_lax_and_outlive_a_session():
@@ -279,9 +273,12 @@ def test_the_admin_login_is_protected_too(staff):
 
 PUBLIC = {"login", "logout", "healthz", "set_language", "shared", "shared_pdf",
           "accessibility_statement", "privacy_statement",
+          # Forgetting a password happens before logging in (tests/test_password_reset.py).
+          "password_reset", "password_reset_done", "password_reset_confirm",
+          "password_reset_complete",
           # The present screen: a present code instead of a login (tests/test_present.py).
           "present_enter", "present_leave", "present", "present_sync", "present_case"}
-EXAMPLE_VALUES = {"pk": "1", "factor_pk": "1", "participant_pk": "1", "link_pk": "1", "number": "1",
+EXAMPLE_VALUES = {"uidb64": "MQ", "pk": "1", "factor_pk": "1", "participant_pk": "1", "link_pk": "1", "number": "1",
                   "direction": "omhoog", "token": "x" * 43}
 
 
@@ -406,8 +403,11 @@ OBJECT_VIEWS = {
     "reports:advice_preview_pdf": ("get", lambda w: [w["session"].pk], {}, None),
     "reports:advice_finalize": ("post", lambda w: [w["session"].pk], {}, None),
     "reports:advice_version_pdf": ("get", lambda w: [w["session"].pk, w["version"].number], {}, None),
-    "reports:share_create": ("post", lambda w: [w["session"].pk, w["version"].number], {}, "notulist"),
-    "reports:share_revoke": ("post", lambda w: [w["session"].pk, w["link"].pk], {}, "notulist"),
+    # Whoever may share the advice: the moderator, the notulist and staff (tests/test_advice_delivery.py).
+    "reports:share_create": ("post", lambda w: [w["session"].pk, w["version"].number], {}, None),
+    "reports:share_revoke": ("post", lambda w: [w["session"].pk, w["link"].pk], {}, None),
+    "reports:advice_send": ("post", lambda w: [w["session"].pk, w["version"].number],
+                            {"recipients": "a@example.org", "message": "x", "days": "30"}, None),
     "reports:action_status": ("post", lambda w: [w["action"].pk], {"status": "gedaan"}, None),
     "reports:initiative_overview": ("get", lambda w: [w["initiative"].pk], {}, "moderator"),
     # Workshops (issue 7): an event is for its organiser and staff, a table keeps its session's access.

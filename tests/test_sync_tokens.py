@@ -1,7 +1,6 @@
 """The live poll's token: one query instead of the login-session and user lookups, and never
 more access than the full path gives (docs/live-protocol.md, sessions/sync_tokens.py)."""
 
-import re
 import time
 from unittest import mock
 
@@ -12,15 +11,7 @@ from django.urls import reverse
 from sessions import sync_tokens
 from sessions.models import ScanSession
 
-from .helpers import client_for, plan_session, save, sync
-
-
-def page_token(client, session) -> str:
-    """The token the cockpit page hands to live.js."""
-    html = client.get(reverse("sessions:cockpit", args=[session.pk])).content.decode()
-    found = re.search(r'data-sync-token="([^"]+)"', html)
-    assert found, "the cockpit carries no sync token"
-    return found.group(1)
+from .helpers import client_for, page_token, plan_session, save, sync
 
 
 def test_the_page_hands_out_a_token_that_answers_an_unchanged_poll_in_one_query(

@@ -17,6 +17,7 @@ class AuditAction(models.TextChoices):
     DOWNLOADED_PDF = "downloaded_pdf", _("PDF gedownload")
     SHARED = "shared", _("deellink gemaakt")
     REVOKED = "revoked", _("deellink ingetrokken")
+    SENT_ADVICE = "sent_advice", _("advies gemaild naar het initiatief")
 
 
 class AuditEvent(models.Model):

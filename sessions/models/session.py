@@ -39,6 +39,13 @@ class Initiative(models.Model):
         _("casus"), default=False,
         help_text=_("Een beschreven oefeninitiatief, voor tafels zonder eigen initiatief."),
     )
+    # Switched on by staff: the contact gets one short note with the action points and their
+    # status when a follow-up is due (manage.py send_reminders).
+    remind_contact = models.BooleanField(
+        _("contactpersoon herinneren"), default=False,
+        help_text=_("Stuur de contactpersoon één keer een korte e-mail met de actiepunten en hoe "
+                    "ze ervoor staan, als een vervolggesprek aan de beurt is."),
+    )
     created_at = models.DateTimeField(_("aangemaakt op"), auto_now_add=True)
 
     class Meta:
@@ -146,6 +153,10 @@ class ScanSession(models.Model):
         _("taal van het advies"), max_length=8, choices=settings.LANGUAGES, default="nl",
         help_text=_("Het advies en de PDF worden in deze taal opgesteld."),
     )
+
+    # The SEQUENCE of the calendar invitation (sessions.invitations): raised on every change, so
+    # calendars replace the earlier invitation instead of adding a second one.
+    invitation_sequence = models.PositiveIntegerField(default=0, editable=False)
 
     objects = ScanSessionQuerySet.as_manager()
 

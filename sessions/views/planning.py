@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from actiescan.roles import can_plan_sessions, is_ser_staff
 
-from .. import services
+from .. import invitations, services
 from ..access import get_managed_session
 from ..fields import whole_number
 from ..forms import InitiativeForm, SessionForm
@@ -52,6 +52,12 @@ def session_list(request):
     return render(request, "sessions/list.html", {"sessions": sessions[:200]})
 
 
+def warn_about(request, problems):
+    """Invitations that did not go out: the planning stands, the planner hears why."""
+    for problem in problems:
+        messages.warning(request, problem)
+
+
 def require_planner(request):
     if not can_plan_sessions(request.user):
         raise PermissionDenied(_("Alleen SER-medewerkers en moderatoren kunnen sessies plannen."))
@@ -80,6 +86,7 @@ def plan(request):
     if request.method == "POST" and form.is_valid():
         session = services.plan_session(session=form.save(commit=False), user=request.user)
         messages.success(request, _("De sessie is gepland. Kies nu de succesfactoren."))
+        warn_about(request, invitations.invite(session=session))
         return redirect(session)
     return render(request, "sessions/plan.html", {"form": form, "is_new": True})
 
@@ -88,10 +95,13 @@ def plan(request):
 @require_http_methods(["GET", "POST"])
 def edit(request, pk):
     session = get_managed_session(request, pk)
+    # As planned before the form changes the session: a change sends the invitations again.
+    before, invited = invitations.details(session), invitations.people(session)
     form = SessionForm(request.POST or None, instance=session)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, _("De planning is opgeslagen."))
+        warn_about(request, invitations.update(session=session, before=before, previous_people=invited))
         return redirect(session)
     return render(request, "sessions/plan.html", {"form": form, "session": session})
 

@@ -24,7 +24,7 @@ from actiescan.models import SuccessFactor
 from actiescan.roles import MODERATOR_GROUP, can_plan_sessions, is_ser_staff
 from actiescan.tabular import FORMATS
 
-from .. import events
+from .. import events, invitations
 from ..access import get_session
 from ..forms import TableRolesForm, UserChoiceField, users_in
 from ..models import (
@@ -35,6 +35,7 @@ from ..models import (
     ReflectionQuestion,
 )
 from ..reflection_export import reflection_export_response
+from .planning import warn_about
 
 # How often the organiser's overview asks whether a table changed (seconds).
 OVERVIEW_POLL_SECONDS = 5
@@ -259,6 +260,7 @@ def add_table(request, pk):
         factor_ids=[f.pk for f in data["factors"]], language=data["language"], user=request.user,
     )
     messages.success(request, _("%(table)s is toegevoegd.") % {"table": session.location})
+    warn_about(request, invitations.invite(session=session))
     return redirect(event)
 
 

@@ -9,11 +9,11 @@ is older than ACTIESCAN_RETENTION_MONTHS (default 24) months. Of a due session i
 free text and name: the minutes, rationales and notes, the participants, the saved history, the
 advice texts and PDFs (a version's content shrinks to the factor codes and levels), the owners
 and status notes of the action points, the browser names in the share-link log, and it revokes
-the share links. What stays are the anonymous levels (SessionFactor factor, current and desired
+the share links, the addresses and messages of the advice's e-mails. What stays are the anonymous levels (SessionFactor factor, current and desired
 level) for statistics, and the audit log. Running it again changes nothing more.
 
-Also removes records of wrong share-link tokens older than a day (hashed client addresses that
-only serve the rate limit).
+Also removes records of wrong share-link tokens and of password-reset requests older than a day
+(hashed client addresses that only serve the rate limits).
 
 Run it daily (cron or a scheduled job). It lives in the reports app because it clears both the
 session and its advice."""
@@ -26,6 +26,7 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
+from actiescan.models import PasswordResetRequest
 from sessions.models import (
     ActionPoint,
     FieldRevision,
@@ -39,6 +40,7 @@ from sessions.models import (
 
 from ...models import (
     Advice,
+    AdviceDelivery,
     AdviceSection,
     AdviceVersion,
     ShareLink,
@@ -60,6 +62,8 @@ LABELS = [
     ("share_links", "deellinks ingetrokken"),
     ("share_accesses", "openingen van deellinks: browsernaam gewist"),
     ("share_failures", "verkeerde deellink-pogingen verwijderd"),
+    ("deliveries", "verzendingen van het advies: adressen en bericht gewist"),
+    ("reset_requests", "aanvragen voor een nieuw wachtwoord verwijderd"),
     ("reflections", "reflecties van sessies gewist"),
     ("present_codes", "schermcodes verwijderd"),
     ("present_failures", "verkeerde schermcode-pogingen verwijderd"),
@@ -138,6 +142,11 @@ def purge(session_ids, now) -> Counter:
         .filter(~Q(user_agent=""))
         .update(user_agent="")
     )
+    counts["deliveries"] = (
+        AdviceDelivery.objects.filter(version__advice__session_id__in=ids)
+        .exclude(recipients=[], message="")
+        .update(recipients=[], message="")
+    )
     # Reflections are free text and can name people; screen codes are of no use afterwards.
     counts["reflections"] = (
         Reflection.objects.filter(session_id__in=ids)
@@ -176,6 +185,9 @@ class Command(BaseCommand):
                 at__lt=now - timezone.timedelta(days=1)
             ).delete()
             counts["present_failures"], _ = PresentCodeFailure.objects.filter(
+                at__lt=now - timezone.timedelta(days=1)
+            ).delete()
+            counts["reset_requests"], _ = PasswordResetRequest.objects.filter(
                 at__lt=now - timezone.timedelta(days=1)
             ).delete()
             if dry_run:
