@@ -17,7 +17,7 @@ from django.urls import reverse
 from sessions.models import ScanSession
 from sessions.push.hub import get_hub
 
-from .helpers import client_for, save
+from .helpers import client_for, in_thread, save
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -87,6 +87,16 @@ def elsewhere(work, *args):
     return sync_to_async(run)()
 
 
+def run(scenario, *args):
+    """asyncio.run(scenario(*args)) in a thread of its own: the browser tests' Playwright keeps an
+    event loop running in the test thread of the same pytest worker."""
+    thread, outcome = in_thread(lambda: asyncio.run(scenario(*args)))
+    thread.join(60)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
 def cookie_of(client) -> str:
     return client.cookies["sessionid"].value
 
@@ -116,7 +126,7 @@ def test_a_change_reaches_an_open_screen_at_once(running_session, people):
         await stream.close()
         return change, elapsed
 
-    change, elapsed = asyncio.run(scenario())
+    change, elapsed = run(scenario)
     running_session.refresh_from_db()
     assert change["event"] == "message" and change["id"] == str(running_session.revision)
     data = json.loads(change["data"])
@@ -141,7 +151,7 @@ def test_a_reconnecting_screen_gets_what_it_missed(running_session, people):
         await stream.close()
         return ready, catch_up
 
-    ready, catch_up = asyncio.run(scenario())
+    ready, catch_up = run(scenario)
     running_session.refresh_from_db()
     assert ready["event"] == "ready"
     fields = json.loads(catch_up["data"])["fields"]
@@ -174,7 +184,7 @@ def test_a_change_committed_by_another_process_is_found(running_session, people)
         await stream.close()
         return change
 
-    change = asyncio.run(scenario())
+    change = run(scenario)
     assert change["id"] == str(running_session.revision + 1)
 
 
@@ -192,7 +202,7 @@ def test_logging_out_ends_the_stream(running_session, people):
         end = await stream.next_event(timeout=2)
         return denied, end
 
-    denied, end = asyncio.run(scenario())
+    denied, end = run(scenario)
     assert denied["event"] == "denied" and "Geheim" not in denied["data"]
     assert end == {}
 
@@ -208,7 +218,7 @@ def test_a_closed_tab_frees_its_place(running_session, people):
         await asyncio.sleep(0.1)
         return open_now, get_hub().stream_count()
 
-    open_now, after = asyncio.run(scenario())
+    open_now, after = run(scenario)
     assert open_now == 1 and after == 0
 
 
@@ -224,7 +234,7 @@ def test_an_idle_stream_sends_a_heartbeat(running_session, people, settings):
         await stream.close()
         return ping
 
-    assert asyncio.run(scenario())["event"] == "ping"
+    assert run(scenario)["event"] == "ping"
 
 
 def test_who_may_not_see_the_session_gets_no_stream(running_session, outsider):
@@ -233,12 +243,14 @@ def test_who_may_not_see_the_session_gets_no_stream(running_session, outsider):
         body = await stream.communicator.receive_output(5)
         return stream.status, body
 
-    status, _ = asyncio.run(scenario(cookie_of(client_for(Client, outsider))))
+    status, _ = run(scenario, cookie_of(client_for(Client, outsider)))
     assert status == 404
-    status, body = asyncio.run(scenario("none"))
+    status, body = run(scenario, "none")
     assert status == 401 and b"uitgelogd" in body["body"]
 
 
 def test_under_wsgi_the_stream_answers_204_and_the_page_polls(running_session, notulist):
-    response = client_for(Client, notulist).get(reverse("sessions:stream", args=[running_session.pk]))
-    assert response.status_code == 204
+    client = client_for(Client, notulist)
+    thread, outcome = in_thread(lambda: client.get(reverse("sessions:stream", args=[running_session.pk])))
+    thread.join(30)
+    assert outcome["value"].status_code == 204
