@@ -59,7 +59,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "import_export",
-    "axes",
+    "actiescan.apps.LoginLockoutConfig",  # django-axes, named in Dutch
     "django_otp",
     "django_otp.plugins.otp_totp",
     "actiescan.apps.CatalogueConfig",

@@ -186,7 +186,7 @@ def test_the_cockpit_in_english_after_switching(running_session, moderator):
     html = client.get(url).content.decode()
     assert '<html lang="en">' in html
     for text in ("Main question", "Sub-questions", "This is where we are now",
-                 "This is where we want to go", "Two action points", "2. Scan (moderator)",
+                 "This is where we want to go", "Two action points", "Scan (moderator)",
                  "Present screen", 'data-msg-saved="Saved {time}"'):
         assert text in html, text
     for text in ("Hoofdvraag", "Twee actiepunten", "Hier staan we nu"):
