@@ -12,7 +12,6 @@ hashed client address, as for share links, so guessing is slowed down to a crawl
 from datetime import timedelta
 
 import segno
-
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
