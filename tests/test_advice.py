@@ -508,6 +508,7 @@ def test_the_formatting_subset_is_rendered_safely():
     assert markdown.render("![x](file:///etc/passwd)") == "<p>![x](file:///etc/passwd)</p>\n"
 
 
+@pytest.mark.pdf
 def test_formatting_is_the_same_in_preview_share_page_and_pdf(advice, notulist, moderator):
     section = advice.sections.order_by("session_factor__position").first()
     section.text = FORMATTED
@@ -532,6 +533,7 @@ def test_formatting_is_the_same_in_preview_share_page_and_pdf(advice, notulist, 
 
 # --- The PDF: words, dates, logo, pages -----------------------------------------------------
 
+@pytest.mark.pdf
 def test_the_pdf_capitalises_the_definition_and_the_main_question(advice, notulist):
     version = advice_services.finalize(advice=advice, user=notulist)
     text = flat(pdf_text(version.pdf))
@@ -542,6 +544,7 @@ def test_the_pdf_capitalises_the_definition_and_the_main_question(advice, notuli
         assert flat(written[0].upper() + written[1:])[:40] in text
 
 
+@pytest.mark.pdf
 def test_the_pdf_shows_the_day_the_session_was_held(closed_session, notulist):
     ScanSession.objects.filter(pk=closed_session.pk).update(
         starts_at=at(2026, 3, 1, 10), started_at=at(2026, 3, 3, 14), closed_at=at(2026, 3, 3, 16))
@@ -553,6 +556,7 @@ def test_the_pdf_shows_the_day_the_session_was_held(closed_session, notulist):
     assert "Datum 3 maart 2026" in text and "1 maart 2026" not in text
 
 
+@pytest.mark.pdf
 def test_the_cover_shows_the_configured_logo(advice, notulist, settings, tmp_path, monkeypatch):
     fetched = record_fetches(monkeypatch)
     pdf, _pages = render_pdf(advice_content(advice))
@@ -577,6 +581,7 @@ def test_the_cover_shows_the_configured_logo(advice, notulist, settings, tmp_pat
     assert [warning.id for warning in checks.logo_is_a_static_file(None)] == ["reports.W001"]
 
 
+@pytest.mark.pdf
 def test_no_page_is_left_half_empty(advice, notulist):
     """After the cover the sections flow: every page but the last is well filled."""
     version = advice_services.finalize(advice=advice, user=notulist)
@@ -587,6 +592,7 @@ def test_no_page_is_left_half_empty(advice, notulist):
 
 # --- An accessible PDF (PDF/UA) ---------------------------------------------------------------
 
+@pytest.mark.pdf
 def test_the_pdf_is_tagged_for_accessibility(advice, notulist):
     version = advice_services.finalize(advice=advice, user=notulist)
     pdf = pikepdf.open(io.BytesIO(bytes(version.pdf)))
@@ -621,6 +627,7 @@ def test_the_pdf_is_tagged_for_accessibility(advice, notulist):
 
 # --- Characters the main font lacks ---------------------------------------------------------
 
+@pytest.mark.pdf
 def test_emoji_and_symbols_never_become_empty_boxes(advice, notulist, caplog):
     typed = "Top gedaan 👍 en op weg 🚀 ✓ ★ Ωμέγα"
     Advice.objects.filter(pk=advice.pk).update(introduction=typed)
