@@ -55,16 +55,20 @@ def readable_rows(session: ScanSession, revisions) -> list[HistoryRow]:
         except FieldError:
             rows.append(HistoryRow(revision, "–", revision.field, text=revision.value))
             continue
-        factor = factors.get(pk) if spec.kind == "factor" else None
-        if spec.kind == "action" and pk in actions:
-            factor = factors.get(actions[pk].session_factor_id)
-        place = {
-            "session": _("Sessie"),
-            "factor": factor.title if factor else _("succesfactor (verwijderd)"),
-            "action": _("%(factor)s – actiepunt %(n)s") % {
-                "factor": factor.title, "n": actions[pk].position,
-            } if factor else _("actiepunt (verwijderd)"),
-        }.get(spec.kind, _("Advies"))
+        factor = None
+        if spec.kind == "session":
+            place = _("Sessie")
+        elif spec.kind == "factor":
+            factor = factors.get(pk)
+            place = factor.title if factor else _("succesfactor (verwijderd)")
+        elif spec.kind == "action":
+            action = actions.get(pk)
+            factor = factors.get(action.session_factor_id) if action else None
+            place = _("%(factor)s – actiepunt %(n)s") % {
+                "factor": factor.title, "n": action.position,
+            } if factor else _("actiepunt (verwijderd)")
+        else:
+            place = _("Advies")
         value = _stored(spec, revision.value)
         row = HistoryRow(revision, place, str(spec.label or spec.name))
         if spec.type == LEVEL:

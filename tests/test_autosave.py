@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from sessions import autosave, services
-from sessions.models import FieldRevision, ScanSession, SessionFactor, Status
+from sessions.models import ActionPoint, FieldRevision, ScanSession, SessionFactor, Status
 
 from .helpers import client_for, save, sync
 
@@ -243,6 +243,10 @@ def test_the_history_reads_as_a_person_reads_it(running_session, two_clients, no
     assert f"<li>1. {escape(questions[0])}</li><li>3. {escape(questions[2])}</li>" in html
     assert f"<td>{escape(factor.title)} – actiepunt 2</td>" in html and "Trekker" in html
     assert "De notulist heeft alles wat nodig is" in html and ">ja</td>" in html
+    # An entry whose object is gone still reads (ids of factors and actions never mix up).
+    ActionPoint.objects.filter(session_factor__session=running_session).delete()
+    html = history_page(notulist_client, running_session)
+    assert "actiepunt (verwijderd)" in html and f"<td>{escape(factor.title)}</td>" in html
 
 
 def test_zet_terug_puts_an_old_version_back_through_the_normal_save(running_session, two_clients):
