@@ -1,3 +1,4 @@
+from axes.apps import AppConfig as AxesConfig
 from django.apps import AppConfig
 from django.contrib.admin.apps import AdminConfig
 from django.db.models.signals import post_migrate
@@ -22,3 +23,10 @@ class ActiescanAdminConfig(AdminConfig):
     """The admin (/beheer/), signing in with the second factor (actiescan.accounts)."""
 
     default_site = "actiescan.accounts.SecondFactorAdminSite"
+
+
+class LoginLockoutConfig(AxesConfig):
+    """django-axes (the login lockout), under a Dutch name in the admin. axes ships no Dutch;
+    its model and field names are translated in locale/nl."""
+
+    verbose_name = _("Inlogblokkades")

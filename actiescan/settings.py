@@ -59,7 +59,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "import_export",
-    "axes",
+    "actiescan.apps.LoginLockoutConfig",  # django-axes, named in Dutch
     "django_otp",
     "django_otp.plugins.otp_totp",
     "actiescan.apps.CatalogueConfig",
@@ -336,6 +336,10 @@ ACTIESCAN_SHARE_LINK_DAYS = envint("ACTIESCAN_SHARE_LINK_DAYS", 90)
 # The most text an advice document may hold; past this, finalizing is refused with a message
 # rather than rendering for minutes. A full session (8 factors with long minutes) is ~60,000.
 ACTIESCAN_MAX_DOCUMENT_CHARACTERS = envint("ACTIESCAN_MAX_DOCUMENT_CHARACTERS", 300_000)
+# The logo on the advice's cover: a static file (path under static/, e.g. "img/ser-logo.svg"),
+# the only kind of file the PDF may load; with its alternative text for screen readers.
+ACTIESCAN_LOGO = os.environ.get("ACTIESCAN_LOGO", "img/actiescan-logo.svg")
+ACTIESCAN_LOGO_ALT = os.environ.get("ACTIESCAN_LOGO_ALT", "LLO Actiescan")
 # Wrong share-link tokens one client may try in 15 minutes before being refused.
 ACTIESCAN_SHARE_LINK_MAX_FAILURES = envint("ACTIESCAN_SHARE_LINK_MAX_FAILURES", 20)
 # django-axes logs every login at INFO; its warnings (lockouts) are what matters.

@@ -4,14 +4,21 @@ Used by every export (staff overviews, workshop reflections, the admin).
 - CSV is written for Dutch Excel: UTF-8 with a byte order mark (without it Excel reads the
   file as Windows-1252 and mangles é, ë, …) and `;` between columns (Dutch Excel's list
   separator; a comma would put every row in one column). Dates are written as dd-mm-jjjj uu:mm.
-- Every text cell that a spreadsheet would read as a formula (starting with = + - @, tab or
-  carriage return) gets a leading apostrophe in CSV and XLSX, so `=HYPERLINK(…)` typed into a
-  session is shown as text, never run. JSON is data for programs and is left as typed.
+- Formulas are neutralised only where a cell could become one. In CSV every cell is plain text
+  that a spreadsheet parses, so every text starting with = + - @, tab or carriage return gets a
+  leading apostrophe: `=HYPERLINK(…)` typed into a session is shown as text, never run. XLSX
+  cells are typed: text is written as a string cell (never a formula), marked "quote prefix"
+  where it looks like one (so editing it in Excel keeps it text); only text starting with "="
+  (which openpyxl would write as a formula) also gets the apostrophe. A "- bullet" thus shows as
+  typed. JSON is data for programs and is left as typed.
+- XLSX is made to be read: bold header with an autofilter and frozen, column widths from the
+  content (bounded), multi-line and long text wrapped.
 - Rows are streamed: an export of a year of sessions never holds the whole table in memory.
 """
 
 import csv
 import io
+import itertools
 import json
 import tempfile
 from datetime import date, datetime
@@ -99,47 +106,99 @@ def json_chunks(headers, rows, *, rows_per_chunk=500):
     yield "".join(parts).encode("utf-8")
 
 
+# Column widths (in characters) come from the header and the first rows: enough to read the
+# content, never so wide that one long text pushes the other columns off the screen.
+XLSX_WIDTH_SAMPLE_ROWS = 200
+XLSX_MIN_WIDTH = 8
+XLSX_MAX_WIDTH = 60
+
+
+def _shown_length(value) -> int:
+    """About how many characters a cell needs to show `value` on one line."""
+    if isinstance(value, datetime):
+        return len(XLSX_DATETIME_FORMAT)
+    if isinstance(value, date):
+        return len(XLSX_DATE_FORMAT)
+    if isinstance(value, bool):
+        return len(yes_no(value))
+    if value is None:
+        return 0
+    return max((len(line) for line in str(value).splitlines()), default=0)
+
+
+def column_widths(headers, sample) -> list[int]:
+    widths = []
+    for index, header in enumerate(headers):
+        longest = max([_shown_length(header)] + [_shown_length(row[index]) for row in sample])
+        widths.append(min(max(longest + 2, XLSX_MIN_WIDTH), XLSX_MAX_WIDTH))
+    return widths
+
+
 def write_xlsx(headers, rows, target, *, title="Export"):
     """Write an XLSX workbook with one sheet into the binary file `target`. openpyxl's
-    write-only mode streams rows to disk, so memory stays flat however many rows there are."""
+    write-only mode streams rows to disk, so memory stays flat however many rows there are;
+    only the first XLSX_WIDTH_SAMPLE_ROWS rows are held, to size the columns."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-    from openpyxl.styles import Font
+    from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
+
+    headers = [str(header) for header in headers]
+    rows = iter(rows)
+    sample = [list(row) for row in itertools.islice(rows, XLSX_WIDTH_SAMPLE_ROWS)]
+    widths = column_widths(headers, sample)
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=str(title)[:31])
     sheet.freeze_panes = "A2"
-    for index, header in enumerate(headers, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = max(12, min(len(str(header)) + 4, 40))
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
     bold = Font(bold=True)
+    top = Alignment(vertical="top")
+    wrapped = Alignment(vertical="top", wrap_text=True)
     header_cells = []
     for header in headers:
-        cell = WriteOnlyCell(sheet, value=str(header))
+        cell = WriteOnlyCell(sheet, value=header)
         cell.font = bold
         header_cells.append(cell)
     sheet.append(header_cells)
 
-    def cell_for(value):
+    def text_cell(value: str, width: int):
+        # Control characters are not allowed in XLSX.
+        text = ILLEGAL_CHARACTERS_RE.sub("\N{REPLACEMENT CHARACTER}", value)
+        looks_like_formula = text.startswith(FORMULA_PREFIXES)
+        if text.startswith("="):
+            text = "'" + text
+        cell = WriteOnlyCell(sheet, value=text)
+        cell.data_type = "s"  # a string cell, whatever it starts with: never a formula
+        cell.quotePrefix = looks_like_formula
+        cell.alignment = wrapped if "\n" in text or len(text) > width else top
+        return cell
+
+    def cell_for(value, width):
         if isinstance(value, bool):
-            return yes_no(value)
+            value = yes_no(value)
+        if isinstance(value, str):
+            return text_cell(value, width)
         if isinstance(value, datetime):
             naive = timezone.make_naive(value) if timezone.is_aware(value) else value
             cell = WriteOnlyCell(sheet, value=naive)
             cell.number_format = XLSX_DATETIME_FORMAT
-            return cell
-        if isinstance(value, date):
+        elif isinstance(value, date):
             cell = WriteOnlyCell(sheet, value=value)
             cell.number_format = XLSX_DATE_FORMAT
-            return cell
-        if isinstance(value, str):
-            # Control characters are not allowed in XLSX; the apostrophe keeps "=…" text.
-            return neutralise(ILLEGAL_CHARACTERS_RE.sub("\N{REPLACEMENT CHARACTER}", value))
-        return value
+        else:
+            cell = WriteOnlyCell(sheet, value=value)
+        cell.alignment = top
+        return cell
 
-    for row in rows:
-        sheet.append([cell_for(value) for value in row])
+    count = 0
+    for row in itertools.chain(sample, rows):
+        sheet.append([cell_for(value, width) for value, width in zip(row, widths, strict=False)])
+        count += 1
+    if headers:
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{count + 1}"
     workbook.save(target)
 
 

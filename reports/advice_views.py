@@ -86,6 +86,9 @@ def editor(request, pk):
     advice = services.get_or_draft_advice(session=session, user=request.user)
     audit.record(request, session, audit.VIEWED_ADVICE, detail="editor")
     factors = list(factors_with_actions(session).select_related("advice_section"))
+    for sf in factors:
+        sf.sources = services.source_notes(
+            (_("Toelichting op het niveau"), sf.rationale), (_("Notulen"), sf.minutes))
     versions = list(
         advice.versions.select_related("finalized_by").prefetch_related("share_links").defer("pdf", "content")
     )
@@ -97,6 +100,13 @@ def editor(request, pk):
             "advice": advice,
             "factors": factors,
             "versions": versions,
+            "introduction_sources": services.source_notes(
+                (_("Waarom deze succesfactoren"), session.choice_rationale),
+                (_("Algemene notulen"), session.general_minutes),
+            ),
+            "closing_sources": services.source_notes(
+                (_("Aanvullende vragen van de notulist"), session.wrap_up_notes),
+            ),
             "may_share": may_share(session, request.user),
             "deliveries": AdviceDelivery.objects.filter(version__advice=advice)
             .select_related("sent_by", "version"),

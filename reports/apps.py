@@ -7,4 +7,4 @@ class ReportsConfig(AppConfig):
     verbose_name = _("Adviezen en overzichten")
 
     def ready(self):
-        from . import fields  # noqa: F401 - registers the advice's fields
+        from . import checks, fields  # noqa: F401 - registers the system checks, the advice's fields

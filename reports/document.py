@@ -7,6 +7,7 @@ costs ~0.8 s, and web workers must start fast."""
 import mimetypes
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 from django.templatetags.static import static
@@ -43,6 +44,7 @@ def advice_content(advice, *, number=None, finalized_at=None, finalized_by=None)
         },
         "session": {
             "starts_at": session.starts_at.isoformat(),
+            "held_at": session.held_at.isoformat(),
             "location": session.location,
             "moderator": display_name(session.moderator),
             "notulist": display_name(session.notulist),
@@ -98,10 +100,12 @@ def document_context(content: dict, *, for_pdf: bool) -> dict:
             }
         )
     finalized_at = content.get("finalized_at")
+    # Versions finalized before the held date was stored show the planned date, as they did.
+    held_at = content["session"].get("held_at") or content["session"]["starts_at"]
     return {
         "doc": content,
         "factors": factors,
-        "starts_at": timezone.localtime(datetime.fromisoformat(content["session"]["starts_at"])),
+        "held_at": timezone.localtime(datetime.fromisoformat(held_at)),
         "finalized_at": timezone.localtime(datetime.fromisoformat(finalized_at)) if finalized_at else None,
         "chart": level_chart(
             [(f["title"], f["current_level"], f["desired_level"]) for f in content["factors"]]
@@ -113,8 +117,16 @@ def document_context(content: dict, *, for_pdf: bool) -> dict:
             if action["text"].strip()
         ],
         "for_pdf": for_pdf,
-        "stylesheet": (PDF_STATIC_BASE + "css/advice.css") if for_pdf else static("css/advice.css"),
+        "stylesheet": static_url("css/advice.css", for_pdf=for_pdf),
+        "logo": static_url(settings.ACTIESCAN_LOGO, for_pdf=for_pdf)
+        if finders.find(settings.ACTIESCAN_LOGO) else "",
+        "logo_alt": settings.ACTIESCAN_LOGO_ALT,
     }
+
+
+def static_url(path: str, *, for_pdf: bool) -> str:
+    """A project static file's address: in the PDF the one the fetcher below serves."""
+    return PDF_STATIC_BASE + path if for_pdf else static(path)
 
 
 def render_document_html(content: dict, *, for_pdf: bool) -> str:
@@ -146,8 +158,12 @@ def static_only_fetcher():
 
 
 def render_pdf(content: dict) -> tuple[bytes, int]:
+    """The PDF and its page count. Tagged as PDF/UA-1 (public bodies must publish accessible
+    documents): a structure tree in reading order with headings, lists, tables with their
+    headers, alternative text for the chart and the logo, the language and the title."""
     from weasyprint import HTML  # lazy, see module docstring
 
     html = render_document_html(content, for_pdf=True)
-    document = HTML(string=html, base_url=PDF_STATIC_BASE, url_fetcher=static_only_fetcher()).render()
-    return document.write_pdf(), len(document.pages)
+    document = HTML(string=html, base_url=PDF_STATIC_BASE, url_fetcher=static_only_fetcher()).render(
+        pdf_variant="pdf/ua-1")
+    return document.write_pdf(pdf_variant="pdf/ua-1"), len(document.pages)

@@ -1,6 +1,8 @@
 """Writes for the advice: draft it from a closed session, save its sections, finalize numbered
 versions with their PDF, and manage share links."""
 
+import re
+
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
@@ -29,7 +31,9 @@ def _join_names(names: list[str]) -> str:
 
 
 def draft_introduction(session, factors) -> str:
-    local_start = timezone.localtime(session.starts_at)
+    """Who talked, when and where, which factors the initiative chose and why. The general
+    minutes stay out: they are the notulist's notes, shown beside the editor to take from."""
+    local_start = timezone.localtime(session.held_at)
     participants = [
         f"{p.name} ({p.get_role_display().lower()}{', ' + p.organisation if p.organisation else ''})"
         for p in session.participants.all()
@@ -59,27 +63,41 @@ def draft_introduction(session, factors) -> str:
     text = " ".join(parts)
     if session.choice_rationale.strip():
         text += "\n\n" + session.choice_rationale.strip()
-    if session.general_minutes.strip():
-        text += "\n\n" + session.general_minutes.strip()
     return text
 
 
-def draft_closing(session) -> str:
-    text = _(
+def draft_closing() -> str:
+    """The closing words. The notulist's own last questions (wrap_up_notes) are internal and
+    stay out; the editor shows them beside this section."""
+    return _(
         "De actiescan is een gesprek over waar het initiatief nu staat en waar het naartoe wil; "
         "het is geen beoordeling en geen vergelijking met andere initiatieven. De actiepunten "
         "hieronder heeft het initiatief zelf gekozen. Pak ze op, intern en met uw partners. "
         "Een volgend gesprek laat zien welke stappen zijn gezet."
     )
-    if session.wrap_up_notes.strip():
-        text += "\n\n" + session.wrap_up_notes.strip()
-    return text
 
 
 def draft_section(session_factor) -> str:
+    """What the table said about this factor: the rationale of its level and the minutes."""
     return "\n\n".join(
         part.strip() for part in (session_factor.rationale, session_factor.minutes) if part.strip()
     )
+
+
+def passages(text: str) -> list[str]:
+    """A note split into passages that the notulist can take over one by one: its paragraphs
+    (a blank line between them), or, for a note without blank lines, its lines."""
+    text = (text or "").replace("\r\n", "\n").strip()
+    blocks = [block.strip() for block in re.split(r"\n[ \t]*\n", text) if block.strip()]
+    if len(blocks) == 1 and "\n" in blocks[0]:
+        blocks = [line.strip() for line in blocks[0].split("\n") if line.strip()]
+    return blocks
+
+
+def source_notes(*pairs) -> list[tuple[str, list[str]]]:
+    """(label, passages) for each (label, note) that holds text: the session's raw material
+    shown beside a section of the advice editor."""
+    return [(label, parts) for label, note in pairs if (parts := passages(note))]
 
 
 @transaction.atomic
@@ -91,7 +109,7 @@ def get_or_draft_advice(*, session, user) -> Advice:
         session=session,
         defaults={
             "introduction": draft_introduction(session, factors),
-            "closing": draft_closing(session),
+            "closing": draft_closing(),
             "created_by": user,
         },
     )

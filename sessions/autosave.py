@@ -239,6 +239,18 @@ def _current_values(session: ScanSession, keys, *, everything: bool) -> dict[str
     return field_values(session=session if load_session else None, factors=factors, actions=actions)
 
 
+def current_field(session: ScanSession, key: str) -> dict:
+    """The stored value of one field (with its version, for text); FieldNotFound when the
+    object it belongs to is gone."""
+    spec, pk = parse_key(key)
+    if spec.kind == "session" and pk != session.pk:
+        raise FieldNotFound()
+    values = _current_values(session, [key], everything=False)
+    if key not in values:
+        raise FieldNotFound()
+    return values[key]
+
+
 def changes_since(session: ScanSession, since: int) -> dict | None:
     """What changed on the session after revision `since`, for the other screen's poll.
     None when nothing changed. `refresh` tells the screen to reload its summary parts

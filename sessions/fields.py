@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from actiescan.models import Level
 
@@ -24,6 +25,8 @@ class FieldSpec:
     name: str
     type: str
     max_length: int | None = None
+    # What a person calls the field (the history of saved text shows it).
+    label: str = ""
 
     @property
     def versioned(self) -> bool:
@@ -33,18 +36,21 @@ class FieldSpec:
 SPECS = {
     (spec.kind, spec.name): spec
     for spec in [
-        FieldSpec("session", "choice_rationale", TEXT),
-        FieldSpec("session", "general_minutes", TEXT),
-        FieldSpec("session", "wrap_up_notes", TEXT),
-        FieldSpec("session", "notulist_checked", BOOL),
-        FieldSpec("factor", "rationale", TEXT),
-        FieldSpec("factor", "minutes", TEXT),
-        FieldSpec("factor", "current_level", LEVEL),
-        FieldSpec("factor", "desired_level", LEVEL),
-        FieldSpec("factor", "discussed", DISCUSSED),
-        FieldSpec("action", "text", TEXT),
-        FieldSpec("action", "owner", TEXT, max_length=200),
-        FieldSpec("action", "timeframe", TEXT, max_length=200),
+        FieldSpec("session", "choice_rationale", TEXT,
+                  label=gettext_lazy("Waarom deze succesfactoren")),
+        FieldSpec("session", "general_minutes", TEXT, label=gettext_lazy("Algemene notulen")),
+        FieldSpec("session", "wrap_up_notes", TEXT,
+                  label=gettext_lazy("Aanvullende vragen van de notulist")),
+        FieldSpec("session", "notulist_checked", BOOL,
+                  label=gettext_lazy("De notulist heeft alles wat nodig is")),
+        FieldSpec("factor", "rationale", TEXT, label=gettext_lazy("Toelichting op het niveau")),
+        FieldSpec("factor", "minutes", TEXT, label=gettext_lazy("Notulen")),
+        FieldSpec("factor", "current_level", LEVEL, label=gettext_lazy("Huidig niveau")),
+        FieldSpec("factor", "desired_level", LEVEL, label=gettext_lazy("Gewenst niveau")),
+        FieldSpec("factor", "discussed", DISCUSSED, label=gettext_lazy("Besproken subvragen")),
+        FieldSpec("action", "text", TEXT, label=gettext_lazy("Actiepunt")),
+        FieldSpec("action", "owner", TEXT, max_length=200, label=gettext_lazy("Trekker")),
+        FieldSpec("action", "timeframe", TEXT, max_length=200, label=gettext_lazy("Termijn")),
     ]
 }
 SESSION_KINDS = ("session", "factor", "action")

@@ -11,6 +11,7 @@ hashed client address, as for share links, so guessing is slowed down to a crawl
 
 from datetime import timedelta
 
+import segno
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -28,6 +29,7 @@ from .models import (
     PresentCode,
     PresentCodeFailure,
     ScanSession,
+    Status,
 )
 
 SESSION_KEY = "actiescan_present_codes"
@@ -58,6 +60,13 @@ def create_code(*, session: ScanSession, user) -> PresentCode:
         except IntegrityError:  # the same random code twice: draw again
             continue
     raise RuntimeError("Could not draw an unused present code.")
+
+
+def qr_code_uri(*, enter_url: str, code: PresentCode) -> str:
+    """A QR code that opens /scherm/ with this code filled in, as an SVG data: URI for an
+    <img> (the CSP allows images from data:). The code rides in the fragment (#…), which the
+    browser never sends: it stays out of server logs, and entering it is still a POST."""
+    return segno.make(f"{enter_url}#{code.code}", error="m").svg_data_uri(scale=4, border=4)
 
 
 def revoke_code(*, code: PresentCode) -> None:
@@ -137,22 +146,28 @@ def presentable(request, queryset=None):
 
 # --- Live updates ------------------------------------------------------------------------------
 
-def shows_on_screen(key: str) -> bool:
+def shows_on_screen(key: str, *, wrap_up: bool = False) -> bool:
+    """Whether a saved field changes what the screen shows: levels and discussed
+    sub-questions always; the action points only while the screen shows the wrap-up."""
     try:
-        return parse_key(key)[0].type in SUMMARY_KINDS
+        spec = parse_key(key)[0]
     except FieldError:
         return True
+    return spec.type in SUMMARY_KINDS or (wrap_up and spec.kind == "action")
 
 
 def screen_changes(session: ScanSession, since: int) -> dict | None:
     """What the present screen needs to know after revision `since`: None when nothing changed;
     otherwise the new revision and whether the screen must reload (`refresh`): when the
-    moderator moved, a level or discussed sub-question changed, or anything structural (start,
-    close, factors chosen). Typed text (minutes, action points) does not show on the screen and
-    only moves the revision on."""
+    moderator moved (to a factor or to the wrap-up), a level or discussed sub-question changed,
+    or anything structural (start, close, factors chosen), and, at the wrap-up, an action point.
+    Other typed text (minutes, rationale) never shows on the screen and only moves the revision
+    on."""
     if 0 <= since == session.revision:
         return None
     refresh = since < 0 or since > session.revision
+    # The screen shows the wrap-up while the moderator has it open, and after closing.
+    shows_wrap_up = session.wrap_up_since is not None or session.status == Status.AFGEROND
     if not refresh:
         entries = list(
             FieldRevision.objects.filter(session=session, revision__gt=since)
@@ -162,7 +177,7 @@ def screen_changes(session: ScanSession, since: int) -> dict | None:
         covered = {revision for _field, revision in entries}
         # A revision without a saved field is a structural change (moved, started, closed …).
         refresh = len(covered) < session.revision - since or any(
-            shows_on_screen(key) for key, _revision in entries
+            shows_on_screen(key, wrap_up=shows_wrap_up) for key, _revision in entries
         )
     return {
         "revision": session.revision,

@@ -34,6 +34,11 @@ urlpatterns = [
     path("sessies/<int:pk>/sync/", live.sync, name="sync"),
     path("sessies/<int:pk>/stream/", stream.stream, name="stream"),
     path("sessies/<int:pk>/geschiedenis/", live.history, name="history"),
+    path(
+        "sessies/<int:pk>/geschiedenis/<int:revision_pk>/terugzetten/",
+        live.history_restore,
+        name="history_restore",
+    ),
     # Workshops (bijeenkomsten) with several tables, reflection, casus
     path("bijeenkomsten/", workshop.event_list, name="events"),
     path("bijeenkomsten/nieuw/", workshop.event_create, name="event_create"),

@@ -2,23 +2,28 @@
 versions with a real PDF, and delivered through share links."""
 
 import io
+import logging
+import re
 import threading
 import time
 
+import pikepdf
 import pytest
 from django.db import models
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 
+from reports import checks, markdown
 from reports import services as advice_services
-from reports.document import PDF_STATIC_BASE, static_only_fetcher
+from reports.document import PDF_STATIC_BASE, advice_content, render_pdf, static_only_fetcher
 from reports.models import Advice, AdviceVersion, ShareLink, ShareLinkAccess
 from sessions import autosave, services
-from sessions.models import Participant
+from sessions.models import Participant, ScanSession
 
-from .helpers import client_for, in_thread, plan_session
+from .helpers import at, client_for, in_thread, plan_session
 
 INJECTIONS = [
     "<script>alert('x')</script>",
@@ -35,6 +40,54 @@ def pdf_text(pdf_bytes) -> str:
 
 def flat(text) -> str:
     return " ".join(text.split())
+
+
+def structure(node):
+    """Every element of a PDF's structure tree, in reading order."""
+    kids = node.get("/K")
+    for kid in kids if isinstance(kids, pikepdf.Array) else [kids]:
+        if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
+            yield kid
+            yield from structure(kid)
+
+
+def figure_alts(pdf_bytes) -> list[str]:
+    pdf = pikepdf.open(io.BytesIO(bytes(pdf_bytes)))
+    return [str(element.get("/Alt", "")) for element in structure(pdf.Root.StructTreeRoot)
+            if str(element.S) == "/Figure"]
+
+
+def embedded_fonts(pdf_bytes) -> dict[str, bytes]:
+    """The fonts the PDF's pages use, by name without the subset prefix, with the embedded
+    font program of each."""
+    pdf = pikepdf.open(io.BytesIO(bytes(pdf_bytes)))
+    fonts = {}
+    for page in pdf.pages:
+        for font in page.Resources.get("/Font", {}).values():
+            descriptor = font.DescendantFonts[0].FontDescriptor
+            fonts[str(font.BaseFont).split("+")[-1]] = descriptor.FontFile2.read_bytes()
+    return fonts
+
+
+def record_fetches(monkeypatch) -> list[str]:
+    """The addresses the PDF renderer asks for, from now on."""
+    from reports import document
+
+    fetched, real_fetcher = [], document.static_only_fetcher
+
+    def recording_fetcher():
+        fetcher = real_fetcher()
+        original = fetcher.fetch
+
+        def fetch(url, headers=None):
+            fetched.append(url)
+            return original(url, headers)
+
+        fetcher.fetch = fetch
+        return fetcher
+
+    monkeypatch.setattr(document, "static_only_fetcher", recording_fetcher)
+    return fetched
 
 
 @pytest.fixture
@@ -164,23 +217,7 @@ def test_fonts_are_embedded(advice, notulist):
 
 @pytest.mark.pdf
 def test_typed_markup_appears_as_literal_text_and_fetches_nothing(advice, notulist, monkeypatch):
-    fetched = []
-    from reports import document
-
-    real_fetcher = document.static_only_fetcher
-
-    def recording_fetcher():
-        fetcher = real_fetcher()
-        original = fetcher.fetch
-
-        def fetch(url, headers=None):
-            fetched.append(url)
-            return original(url, headers)
-
-        fetcher.fetch = fetch
-        return fetcher
-
-    monkeypatch.setattr(document, "static_only_fetcher", recording_fetcher)
+    fetched = record_fetches(monkeypatch)
     Advice.objects.filter(pk=advice.pk).update(introduction="\n".join(INJECTIONS))
     advice.refresh_from_db()
     section = advice.sections.first()
@@ -415,3 +452,191 @@ def test_other_tables_keep_saving_while_a_pdf_is_made(advice, notulist, initiati
     assert took < 2, f"the autosave waited {took:.1f} s for the PDF"
     assert "error" not in outcome
     assert AdviceVersion.objects.filter(advice=advice, number=1).exists()
+
+
+# --- What the draft holds, and the session's notes beside it --------------------------------
+
+def test_the_draft_keeps_internal_notes_out_and_offers_them_beside_each_section(closed_session, notulist):
+    ScanSession.objects.filter(pk=closed_session.pk).update(
+        general_minutes="Intern: de moderator was tien minuten te laat.\n\nDe doelgroep is lastig te bereiken.",
+        wrap_up_notes="Nog navragen: wie betaalt de coaches?",
+    )
+    html = client_for(Client, notulist).get(reverse("reports:advice", args=[closed_session.pk])).content.decode()
+    advice = Advice.objects.get(session=closed_session)
+    # The notulist's general minutes and own last questions never land in the document by
+    # themselves; what the table said about each factor does.
+    assert "te laat" not in advice.introduction and "lastig te bereiken" not in advice.introduction
+    assert "Nog navragen" not in advice.closing
+    assert "Deze drie zijn nu het belangrijkst" in advice.introduction
+    first = advice.sections.order_by("session_factor__position").first()
+    assert "Notulen over Maatwerk" in first.text
+    # Beside each section: the notes, passage by passage, each with a button into that field.
+    intro_key, closing_key = f"advice:{advice.pk}:introduction", f"advice:{advice.pk}:closing"
+    section_key = f"section:{first.pk}:text"
+    for key, passage in ((intro_key, "Intern: de moderator was tien minuten te laat."),
+                         (intro_key, "De doelgroep is lastig te bereiken."),
+                         (closing_key, "Nog navragen: wie betaalt de coaches?"),
+                         (section_key, "Notulen over Maatwerk: de doelgroep is laaggeletterd.")):
+        item = re.search(
+            r'<li class="advice-source" data-passage>\s*<p class="advice-source__text" data-passage-text>'
+            + re.escape(passage) + r'</p>.*?data-take-over="([^"]+)"', html, re.S)
+        assert item and item.group(1) == key, passage
+    assert "js/advice-sources.js" in html
+
+
+def test_passages_are_paragraphs_or_else_lines():
+    assert advice_services.passages("Een.\nTwee.\n\n\nDrie.\r\n\r\nVier") == ["Een.\nTwee.", "Drie.", "Vier"]
+    assert advice_services.passages("- een\n- twee\n") == ["- een", "- twee"]
+    assert advice_services.passages("  \n ") == []
+
+
+# --- Formatting: the same safe subset in the preview, on the share page and in the PDF ------
+
+FORMATTED = ("Eerste alinea met **vet** en *cursief*.\nNieuwe regel.\n\n- punt een\n- punt twee\n\n"
+             "1. stap een\n2. stap twee\n\n# geen kop\n\n[geen link](http://example.com/x) "
+             "<b>geen html</b> <script>alert('x')</script>")
+FORMATTED_HTML = (
+    "<p>Eerste alinea met <strong>vet</strong> en <em>cursief</em>.<br>\nNieuwe regel.</p>\n"
+    "<ul>\n<li>punt een</li>\n<li>punt twee</li>\n</ul>\n<ol>\n<li>stap een</li>\n<li>stap twee</li>\n</ol>\n"
+    "<p># geen kop</p>\n<p>[geen link](http://example.com/x) &lt;b&gt;geen html&lt;/b&gt; "
+    "&lt;script&gt;alert('x')&lt;/script&gt;</p>\n"
+)
+
+
+def test_the_formatting_subset_is_rendered_safely():
+    assert str(markdown.render(FORMATTED)) == FORMATTED_HTML
+    assert markdown.render("![x](file:///etc/passwd)") == "<p>![x](file:///etc/passwd)</p>\n"
+
+
+@pytest.mark.pdf
+def test_formatting_is_the_same_in_preview_share_page_and_pdf(advice, notulist, moderator):
+    section = advice.sections.order_by("session_factor__position").first()
+    section.text = FORMATTED
+    section.save()
+    Advice.objects.filter(pk=advice.pk).update(introduction="Een **sterke** inleiding.",
+                                               closing="- tot\n- slot")
+    preview = client_for(Client, notulist).get(reverse("reports:advice_preview", args=[advice.session.pk]))
+    version = advice_services.finalize(advice=Advice.objects.get(pk=advice.pk), user=notulist)
+    link = advice_services.create_share_link(version=version, user=moderator)
+    shared = Client().get(reverse("reports:shared", args=[link.token]))
+    for page in (preview.content.decode(), shared.content.decode()):
+        assert FORMATTED_HTML in page
+        assert "<p>Een <strong>sterke</strong> inleiding.</p>" in page
+        assert "<ul>\n<li>tot</li>\n<li>slot</li>\n</ul>" in page
+        assert "<script>alert" not in page
+    text = flat(pdf_text(version.pdf))
+    assert "Eerste alinea met vet en cursief. Nieuwe regel." in text
+    assert "**" not in text and "<script>alert('x')</script>" in text and "# geen kop" in text
+    # In the PDF the lists are lists (tagged), the bold text bold.
+    assert {"Actiescan-Sans-Bold", "Actiescan-Sans-Italic"} <= set(embedded_fonts(version.pdf))
+
+
+# --- The PDF: words, dates, logo, pages -----------------------------------------------------
+
+@pytest.mark.pdf
+def test_the_pdf_capitalises_the_definition_and_the_main_question(advice, notulist):
+    version = advice_services.finalize(advice=advice, user=notulist)
+    text = flat(pdf_text(version.pdf))
+    catalogue_texts = [sf.snapshot[name] for sf in advice.session.factors.all()
+                       for name in ("definition", "main_question")]
+    assert sum(t[0].islower() for t in catalogue_texts) >= 3  # as the catalogue writes them
+    for written in catalogue_texts:
+        assert flat(written[0].upper() + written[1:])[:40] in text
+
+
+@pytest.mark.pdf
+def test_the_pdf_shows_the_day_the_session_was_held(closed_session, notulist):
+    ScanSession.objects.filter(pk=closed_session.pk).update(
+        starts_at=at(2026, 3, 1, 10), started_at=at(2026, 3, 3, 14), closed_at=at(2026, 3, 3, 16))
+    closed_session.refresh_from_db()
+    advice = advice_services.get_or_draft_advice(session=closed_session, user=notulist)
+    assert advice.introduction.startswith("Op 3 maart 2026 voerde")
+    version = advice_services.finalize(advice=advice, user=notulist)
+    text = flat(pdf_text(version.pdf))
+    assert "Datum 3 maart 2026" in text and "1 maart 2026" not in text
+
+
+@pytest.mark.pdf
+def test_the_cover_shows_the_configured_logo(advice, notulist, settings, tmp_path, monkeypatch):
+    fetched = record_fetches(monkeypatch)
+    pdf, _pages = render_pdf(advice_content(advice))
+    assert f"{PDF_STATIC_BASE}img/actiescan-logo.svg" in fetched
+    assert "LLO Actiescan" in figure_alts(pdf)  # the neutral default, with its text
+
+    (tmp_path / "huisstijl").mkdir()
+    (tmp_path / "huisstijl" / "logo.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><rect width="10" height="10"/></svg>')
+    settings.STATICFILES_DIRS = [*settings.STATICFILES_DIRS, tmp_path]
+    settings.ACTIESCAN_LOGO, settings.ACTIESCAN_LOGO_ALT = "huisstijl/logo.svg", "Logo van de provincie"
+    fetched.clear()
+    pdf, _pages = render_pdf(advice_content(advice))
+    assert f"{PDF_STATIC_BASE}huisstijl/logo.svg" in fetched
+    assert "Logo van de provincie" in figure_alts(pdf)
+    assert checks.logo_is_a_static_file(None) == []
+
+    # A logo that is not a static file: no broken image on the cover, and `check` says why.
+    settings.ACTIESCAN_LOGO = "huisstijl/bestaat-niet.svg"
+    pdf, _pages = render_pdf(advice_content(advice))
+    assert "Logo van de provincie" not in figure_alts(pdf)
+    assert [warning.id for warning in checks.logo_is_a_static_file(None)] == ["reports.W001"]
+
+
+@pytest.mark.pdf
+def test_no_page_is_left_half_empty(advice, notulist):
+    """After the cover the sections flow: every page but the last is well filled."""
+    version = advice_services.finalize(advice=advice, user=notulist)
+    reader = PdfReader(io.BytesIO(bytes(version.pdf)))
+    lengths = [len(page.extract_text()) for page in reader.pages[1:-1]]
+    assert lengths and min(lengths) > 0.6 * max(lengths), lengths
+
+
+# --- An accessible PDF (PDF/UA) ---------------------------------------------------------------
+
+@pytest.mark.pdf
+def test_the_pdf_is_tagged_for_accessibility(advice, notulist):
+    version = advice_services.finalize(advice=advice, user=notulist)
+    pdf = pikepdf.open(io.BytesIO(bytes(version.pdf)))
+    root = pdf.Root
+    assert root.MarkInfo.Marked is True and "/StructTreeRoot" in root
+    assert str(root.Lang) == "nl"
+    assert root.ViewerPreferences.DisplayDocTitle is True
+    metadata = pdf.open_metadata()
+    assert metadata["pdfuaid:part"] == "1"
+    assert metadata["dc:title"] == "Advies LLO Actiescan – Leerwerkloket Rivierenland"
+
+    elements = list(structure(root.StructTreeRoot))
+    tags = [str(element.S) for element in elements]
+    # Headings in reading order: the cover's title, then a heading per section.
+    headings = [tag for tag in tags if tag in ("/H1", "/H2", "/H3")]
+    assert headings[0] == "/H1" and headings.count("/H1") == 1
+    factors = advice.session.factors.count()
+    # Zo leest u, Inleiding, Overzicht, one per factor, Actielijst, Tot slot.
+    assert headings.count("/H2") == 5 + factors
+    assert headings.count("/H3") == 3 * factors  # Niveaus, Uit het gesprek, Actiepunten
+    # Tables with header cells; every data cell names its headers.
+    assert tags.count("/Table") >= 2
+    header_ids = {bytes(element.ID) for element in elements if str(element.S) == "/TH"}
+    cells = [element for element in elements if str(element.S) == "/TD"]
+    assert header_ids and cells
+    assert all(element.A.Headers and {bytes(h) for h in element.A.Headers} <= header_ids
+               for element in cells)
+    # Lists (levels, action points), and alternative text for the chart and the logo.
+    assert "/L" in tags and "/LI" in tags
+    assert {"Huidig en gewenst niveau per succesfactor", "LLO Actiescan"} <= set(figure_alts(version.pdf))
+
+
+# --- Characters the main font lacks ---------------------------------------------------------
+
+@pytest.mark.pdf
+def test_emoji_and_symbols_never_become_empty_boxes(advice, notulist, caplog):
+    typed = "Top gedaan 👍 en op weg 🚀 ✓ ★ Ωμέγα"
+    Advice.objects.filter(pk=advice.pk).update(introduction=typed)
+    with caplog.at_level(logging.WARNING, logger="weasyprint"):
+        version = advice_services.finalize(advice=Advice.objects.get(pk=advice.pk), user=notulist)
+    assert not [r for r in caplog.records if "notdef" in r.getMessage()], caplog.text
+    assert typed in flat(pdf_text(version.pdf))
+    # The shipped fallbacks are embedded, each holding a real glyph for what it draws.
+    fonts = embedded_fonts(version.pdf)
+    assert {"Actiescan-Emoji", "Actiescan-Fallback"} <= set(fonts)
+    for name in ("Actiescan-Emoji", "Actiescan-Fallback"):
+        assert TTFont(io.BytesIO(fonts[name]))["maxp"].numGlyphs > 1  # more than the .notdef box

@@ -1,14 +1,16 @@
 """The save endpoint and live sync: nothing typed is lost, conflicts show both texts."""
 
+import re
 from datetime import timedelta
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
-from sessions import services
-from sessions.models import FieldRevision, ScanSession, SessionFactor, Status
+from sessions import autosave, services
+from sessions.models import ActionPoint, FieldRevision, ScanSession, SessionFactor, Status
 
 from .helpers import client_for, save, sync
 
@@ -212,6 +214,111 @@ def test_history_keeps_every_version_for_staff(running_session, two_clients, sta
         reverse("sessions:history", args=[running_session.pk]), {"veld": key}
     ).content.decode()
     assert "versie een" in html and "versie twee, overschreven" in html
+
+
+def history_page(client, session, **params):
+    return client.get(reverse("sessions:history", args=[session.pk]), params).content.decode()
+
+
+def restore(client, session, revision):
+    return client.post(reverse("sessions:history_restore", args=[session.pk, revision.pk]), follow=True)
+
+
+def test_the_history_reads_as_a_person_reads_it(running_session, two_clients, notulist):
+    moderator, notulist_client = two_clients
+    factor = running_session.factors.order_by("position").first()
+    action = factor.action_points.get(position=2)
+    questions = factor.snapshot["sub_questions"]
+    save(moderator, running_session, f"factor:{factor.pk}:current_level", "gevorderd")
+    save(moderator, running_session, f"factor:{factor.pk}:discussed", ["0", "2"])
+    save(moderator, running_session, f"action:{action.pk}:owner", "Marieke", 0)
+    save(notulist_client, running_session, f"session:{running_session.pk}:notulist_checked", "1")
+    html = history_page(notulist_client, running_session)
+    visible = re.sub(r'href="[^"]*"', "", html)
+    # No keys, no lists of numbers: names and values in words.
+    assert f"factor:{factor.pk}:" not in visible and "[0, 2]" not in visible
+    assert f"<td>{escape(factor.title)}</td>" in html
+    assert "Huidig niveau" in html and "<td class=\"prewrap\">Gevorderd</td>" in html
+    assert "Besproken subvragen" in html
+    assert f"<li>1. {escape(questions[0])}</li><li>3. {escape(questions[2])}</li>" in html
+    assert f"<td>{escape(factor.title)} – actiepunt 2</td>" in html and "Trekker" in html
+    assert "De notulist heeft alles wat nodig is" in html and ">ja</td>" in html
+    # An entry whose object is gone still reads (ids of factors and actions never mix up).
+    ActionPoint.objects.filter(session_factor__session=running_session).delete()
+    html = history_page(notulist_client, running_session)
+    assert "actiepunt (verwijderd)" in html and f"<td>{escape(factor.title)}</td>" in html
+
+
+def test_zet_terug_puts_an_old_version_back_through_the_normal_save(running_session, two_clients):
+    moderator, notulist = two_clients
+    factor = running_session.factors.first()
+    key = f"factor:{factor.pk}:minutes"
+    save(notulist, running_session, key, "versie een", 0)
+    save(moderator, running_session, key, "versie twee, te veel weggehaald", 1)
+    save(moderator, running_session, f"factor:{factor.pk}:discussed", ["1"])
+    save(moderator, running_session, f"factor:{factor.pk}:discussed", ["1", "2"])
+    running_session.refresh_from_db()
+    revision_before = running_session.revision
+    html = history_page(notulist, running_session, veld=key)
+    first = FieldRevision.objects.get(field=key, value="versie een")
+    newest = FieldRevision.objects.get(field=key, version=2)
+    # Older versions have the button; the newest is what the field holds.
+    assert reverse("sessions:history_restore", args=[running_session.pk, first.pk]) in html
+    assert reverse("sessions:history_restore", args=[running_session.pk, newest.pk]) not in html
+
+    response = restore(notulist, running_session, first)
+    assert "is teruggezet als nieuwe versie 3" in response.content.decode()
+    factor.refresh_from_db()
+    assert factor.minutes == "versie een" and factor.minutes_version == 3
+    # A new version in the history (nothing rewritten), and the other screens hear of it.
+    assert list(FieldRevision.objects.filter(field=key).order_by("pk").values_list("value", flat=True)) == [
+        "versie een", "versie twee, te veel weggehaald", "versie een"]
+    data = sync(moderator, running_session, revision_before).json()
+    assert data["fields"][key]["value"] == "versie een" and data["fields"][key]["version"] == 3
+    # A choice goes back the same way.
+    ticked_one = FieldRevision.objects.get(field=f"factor:{factor.pk}:discussed", value="[1]")
+    restore(moderator, running_session, ticked_one)
+    factor.refresh_from_db()
+    assert factor.discussed == [1]
+
+
+def test_zet_terug_never_overwrites_a_change_made_meanwhile(running_session, two_clients, monkeypatch):
+    moderator, notulist = two_clients
+    factor = running_session.factors.first()
+    key = f"factor:{factor.pk}:minutes"
+    save(notulist, running_session, key, "versie een", 0)
+    save(moderator, running_session, key, "versie twee", 1)
+    first = FieldRevision.objects.get(field=key, value="versie een")
+    real_current = autosave.current_field
+
+    def someone_saves_right_then(session, field_key):
+        current = real_current(session, field_key)
+        save(moderator, running_session, key, "versie drie, net getypt", current["version"])
+        return current
+
+    monkeypatch.setattr(autosave, "current_field", someone_saves_right_then)
+    response = restore(notulist, running_session, first)
+    assert "Iemand anders heeft dit veld net gewijzigd" in response.content.decode()
+    factor.refresh_from_db()
+    assert factor.minutes == "versie drie, net getypt"
+
+
+def test_zet_terug_is_refused_once_the_session_is_closed(running_session, two_clients, moderator, outsider):
+    moderator_client, notulist = two_clients
+    factor = running_session.factors.first()
+    key = f"factor:{factor.pk}:minutes"
+    save(notulist, running_session, key, "versie een", 0)
+    save(notulist, running_session, key, "versie twee", 1)
+    first = FieldRevision.objects.get(field=key, value="versie een")
+    assert client_for(Client, outsider).post(
+        reverse("sessions:history_restore", args=[running_session.pk, first.pk])).status_code == 404
+    services.close_session(session=running_session, user=moderator)
+    response = restore(moderator_client, running_session, first)
+    html = response.content.decode()
+    assert "Deze sessie is afgesloten" in html
+    assert reverse("sessions:history_restore", args=[running_session.pk, first.pk]) not in html
+    factor.refresh_from_db()
+    assert factor.minutes == "versie twee"
 
 
 def test_user_text_is_escaped_in_pages(running_session, two_clients):

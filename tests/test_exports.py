@@ -5,6 +5,7 @@ when asked for."""
 import csv
 import io
 import json
+import zipfile
 from datetime import datetime
 
 import pytest
@@ -112,21 +113,67 @@ def test_formula_cells_are_neutralised_in_csv(sessions, staff):
     assert any(r[8] == "'@werkgevers uitnodigen" for r in data)
 
 
-def test_formula_cells_are_neutralised_in_xlsx_and_dates_are_dates(sessions, staff):
+def test_xlsx_cells_are_typed_text_that_never_becomes_a_formula_and_dates_are_dates(sessions, staff):
     response, content = download(client_for(Client, staff), kind="sessies", format="xlsx")
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    # In the file itself: no formula anywhere.
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        assert b"<f>" not in archive.read("xl/worksheets/sheet1.xml")
     sheet = load_workbook(io.BytesIO(content)).active
     rows = list(sheet.iter_rows())
     header = [cell.value for cell in rows[0]]
     assert header[:4] == ["Sessie-ID", "Datum", "Code initiatief", "LLO-initiatief"]
     assert rows[0][0].font.b
     by_name = {row[3].value: row for row in rows[1:]}
+    # "=…" is what openpyxl and Excel would take for a formula: a string cell, apostrophe and
+    # Excel's quote prefix (editing the cell keeps it text).
     evil = by_name["'" + HYPERLINK]
-    assert evil[3].data_type == "s"  # text, not a formula
+    assert evil[3].data_type == "s" and evil[3].quotePrefix
+    assert HYPERLINK not in by_name
     assert not any(cell.data_type == "f" for row in rows for cell in row)
     held = by_name["Leerwerkloket Zeeën & Oevers"]
     assert held[1].value == datetime(2026, 3, 12, 14, 0)
     assert held[1].number_format == "dd-mm-yyyy hh:mm"
+
+
+def test_xlsx_shows_dashes_and_plus_signs_as_typed(sessions, staff):
+    """A dash bullet, a phone number or an @name is text in a typed string cell: no apostrophe
+    in sight, and still never a formula (in CSV they keep theirs, see above)."""
+    _response, content = download(client_for(Client, staff), kind="actiepunten", format="xlsx")
+    sheet = load_workbook(io.BytesIO(content)).active
+    rows = list(sheet.iter_rows())
+    header = [cell.value for cell in rows[0]]
+    first = dict(zip(header, next(r for r in rows if r[8].value == "Loopbaancoaches inzetten"), strict=True))
+    for column, typed in (("Trekker", "+31 6 12345678"),
+                          ("Toelichting op de stand van zaken", "-2 coaches nog nodig")):
+        assert first[column].value == typed
+        assert first[column].data_type == "s" and first[column].quotePrefix
+    assert any(r[8].value == "@werkgevers uitnodigen" for r in rows)
+    assert first["Stand van zaken"].value == "bezig" and not first["Stand van zaken"].quotePrefix
+
+
+def test_xlsx_has_an_autofilter_wrapped_multi_line_cells_and_widths_from_the_content(tmp_path):
+    long_text = "Loopbaanadviseurs laten twee keer per jaar meedraaien bij leerbedrijven " * 3
+    rows = [
+        [1, "- eerste punt\n- tweede punt", "kort", datetime(2026, 3, 12, 14, 0)],
+        [2, long_text, "ook kort", None],
+        [3, "=HYPERLINK(\"http://evil.example\")", "x", None],
+    ]
+    target = io.BytesIO()
+    write_xlsx(["Nr", "Notulen", "Trekker", "Datum"], rows, target, title="Test")
+    sheet = load_workbook(io.BytesIO(target.getvalue())).active
+    assert sheet.auto_filter.ref == "A1:D4"
+    assert sheet.freeze_panes == "A2"
+    notes = sheet["B2"]
+    assert notes.value == "- eerste punt\n- tweede punt" and notes.alignment.wrap_text
+    assert sheet["B3"].alignment.wrap_text  # longer than the column is wide
+    assert not sheet["C2"].alignment.wrap_text
+    widths = {col: sheet.column_dimensions[col].width for col in "ABCD"}
+    # From the content, bounded: the long text gets the maximum, not 220 characters.
+    assert widths["B"] == 60
+    assert widths["C"] == len("ook kort") + 2 and widths["A"] == 8
+    assert widths["D"] == len("dd-mm-yyyy hh:mm") + 2
+    assert sheet["B4"].value == "'=HYPERLINK(\"http://evil.example\")" and sheet["B4"].data_type == "s"
 
 
 @pytest.mark.parametrize("value, expected", [
@@ -231,7 +278,7 @@ def test_admin_exports_scores_and_action_points_as_xlsx(sessions, staff):
     response = admin_export(client, "actionpoint", ActionPointResource, 0, 0)
     sheet = load_workbook(io.BytesIO(response.content)).active
     values = [cell.value for row in sheet.iter_rows() for cell in row]
-    assert "Stand van zaken" in values and "'@werkgevers uitnodigen" in values
+    assert "Stand van zaken" in values and "@werkgevers uitnodigen" in values
 
 
 def test_admin_export_is_refused_to_non_staff(sessions, moderator):

@@ -153,6 +153,22 @@ def test_every_template_and_code_string_is_in_the_catalogue(tmp_path, settings, 
 
 # --- The interface ----------------------------------------------------------------------------
 
+# The interface addresses people as "u", as a public body writes to its partners. Only texts
+# quoted verbatim from the SER's documents say "je" or "jullie": the reflection questions of the
+# workshop (seed 000) here, and the catalogue (fixtures, not in this file).
+VERBATIM_INFORMAL = {
+    "Heeft de toepassing van dit instrument je nieuwe inzichten opgeleverd?",
+    "Welke mogelijkheden zien jullie voor de inzet van de LLO-actiescan?",
+}
+
+
+def test_the_interface_says_u_never_je():
+    informal = re.compile(r"\b(je|jij|jou|jouw|jullie|jezelf)\b", re.IGNORECASE)
+    found = [entry["msgid"] for entry in live_entries(PO_FILE)
+             if informal.search(entry["msgid"]) and entry["msgid"] not in VERBATIM_INFORMAL]
+    assert not found, found
+
+
 def switch(client, language, next_url="/"):
     response = client.post(reverse("set_language"), {"language": language, "next": next_url})
     assert response.status_code == 302
@@ -186,7 +202,7 @@ def test_the_cockpit_in_english_after_switching(running_session, moderator):
     html = client.get(url).content.decode()
     assert '<html lang="en">' in html
     for text in ("Main question", "Sub-questions", "This is where we are now",
-                 "This is where we want to go", "Two action points", "2. Scan (moderator)",
+                 "This is where we want to go", "Two action points", "Scan (moderator)",
                  "Present screen", 'data-msg-saved="Saved {time}"'):
         assert text in html, text
     for text in ("Hoofdvraag", "Twee actiepunten", "Hier staan we nu"):

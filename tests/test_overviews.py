@@ -2,6 +2,7 @@
 initiative over time, the factors across sessions, the follow-up session (previous action
 points and levels), and who may see all of this."""
 
+import re
 from datetime import datetime
 
 import pytest
@@ -542,3 +543,18 @@ def test_staff_opens_every_overview_and_sees_the_menu_link(staff, scan_session):
 def test_no_menu_link_for_others(moderator):
     html = client_for(Client, moderator).get(reverse("home")).content.decode()
     assert reverse("reports:sessions_overview") not in html
+
+
+def test_each_session_says_where_it_stands_in_one_column(pipeline, staff, frozen_now):
+    """Not "Gepland" under Status beside "gepland" under Fase: one column, the pipeline's stage,
+    with the conversation's own status only where it adds something (still running)."""
+    html = client_for(Client, staff).get(reverse("reports:sessions_overview")).content.decode()
+    headers = re.findall(r'<th scope="col">([^<]+)</th>', html.split("<thead>")[1].split("</thead>")[0])
+    assert "Stand" in headers and "Status" not in headers and "Fase" not in headers
+    rows = [row.split("</tr>")[0] for row in html.split('<th scope="row">')[1:]]
+    running = next(row for row in rows if "Zorgleerhuis" in row and "gehouden" in row)
+    assert "gesprek loopt nog" in running
+    planned = next(row for row in rows if "Techniekpact" in row and "gepland" in row)
+    assert planned.count(">gepland<") == 1 and "Gepland" not in planned
+    closed = next(row for row in rows if "Havenacademie" in row)
+    assert "gedeeld" in closed and "Afgerond" not in closed and "gesprek loopt nog" not in closed

@@ -4,8 +4,10 @@ public link). Its live updates work without a login."""
 
 import re
 from datetime import timedelta
+from html import unescape
 
 import pytest
+import segno
 from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
@@ -88,6 +90,20 @@ def test_the_moderator_makes_and_revokes_codes_the_notulist_cannot(running_sessi
     assert client_for(Client, moderator).post(revoke).status_code == 302
     code.refresh_from_db()
     assert code.revoked_at is not None
+
+
+def test_each_code_has_a_qr_code_that_opens_the_screen_with_the_code_filled_in(running_session, moderator):
+    code = make_code(running_session, moderator)
+    html = client_for(Client, moderator).get(
+        reverse("sessions:present_codes", args=[running_session.pk])).content.decode()
+    image = re.search(r'<img class="present-codes__qr" src="([^"]+)"[^>]*alt="([^"]+)"', html)
+    assert image, "a QR code beside the code"
+    # An SVG image from a data: address, which the CSP allows for images (no inline script
+    # or style); it carries the /scherm/ address with the code in the fragment only.
+    assert image.group(1).startswith("data:image/svg+xml")
+    assert code.display_code in image.group(2)
+    qr = segno.make(f"http://testserver/scherm/#{code.code}", error="m")
+    assert unescape(image.group(1)) == qr.svg_data_uri(scale=4, border=4)
 
 
 def test_a_code_opens_the_screen_without_an_account(running_session, moderator):
@@ -219,6 +235,67 @@ def test_a_planned_and_a_closed_session_show_what_fits(scan_session, moderator):
     services.close_session(session=scan_session, user=moderator)
     html = client.get(screen_url(scan_session)).content.decode()
     assert "Totaaloverzicht" in html and "Gevorderd" in html and "Voldragen" in html
+
+
+def test_the_wrap_up_shows_as_soon_as_the_moderator_opens_it_with_the_clock_stopped(running_session, moderator):
+    first, second, third = running_session.factors.order_by("position")
+    services.set_current_factor(session=running_session, session_factor=third)
+    SessionFactor.objects.filter(pk=first.pk).update(current_level="startend", desired_level="gevorderd")
+    first.action_points.filter(position=1).update(text="Coaches inzetten", owner="Marieke",
+                                                  timeframe="voor 1 maart")
+    client = Client()
+    enter(client, make_code(running_session, moderator).code)
+    html = client.get(screen_url(running_session)).content.decode()
+    assert f">{escape(third.title)}</h1>" in html and "data-timer-start=\"20" in html
+
+    # The moderator takes the table to the wrap-up (the cockpit's POST).
+    response = client_for(Client, moderator).post(
+        reverse("sessions:go_to_wrap_up", args=[running_session.pk]))
+    assert response.status_code == 302
+    html = client.get(screen_url(running_session)).content.decode()
+    assert ">Totaaloverzicht</h1>" in html
+    # Every factor with its levels, the chart, and the action points per theme.
+    for sf in (first, second, third):
+        assert f'<th scope="row">{escape(sf.title)}</th>' in html
+        assert f'<h3 class="present-actions__theme">{escape(sf.title)}</h3>' in html
+    assert "<td>Startend</td><td>Gevorderd</td>" in html
+    assert '<svg class="level-chart"' in html
+    assert "Coaches inzetten" in html and "Trekker: Marieke" in html and "Termijn: voor 1 maart" in html
+    # The clock stopped: no running timer, no question of the factor left behind.
+    assert "data-timer-start" not in html and "present-timer" not in html
+    assert escape(third.snapshot["main_question"]) not in html
+
+    # An action point typed at the wrap-up shows on the screen.
+    running_session.refresh_from_db()
+    revision = running_session.revision
+    action = second.action_points.get(position=2)
+    saved = client_for(Client, moderator).post(
+        reverse("sessions:save", args=[running_session.pk]),
+        {"field": f"action:{action.pk}:text", "value": "Werkgevers uitnodigen", "version": 0})
+    assert saved.status_code == 200
+    data = client.get(sync_url(running_session), {"since": revision}).json()
+    assert data["refresh"] is True and data["wrap_up"] is True
+    assert "Werkgevers uitnodigen" in client.get(screen_url(running_session)).content.decode()
+
+    # Back to a factor: the screen shows it again, its clock running.
+    client_for(Client, moderator).post(
+        reverse("sessions:go_to_factor", args=[running_session.pk, second.pk]))
+    html = client.get(screen_url(running_session)).content.decode()
+    assert f">{escape(second.title)}</h1>" in html and "data-timer-start=\"20" in html
+    assert "Totaaloverzicht" not in html
+
+
+def test_action_points_typed_during_a_factor_do_not_reload_the_screen(running_session, moderator):
+    client = Client()
+    enter(client, make_code(running_session, moderator).code)
+    running_session.refresh_from_db()
+    revision = running_session.revision
+    action = running_session.factors.order_by("position").first().action_points.first()
+    client_for(Client, moderator).post(
+        reverse("sessions:save", args=[running_session.pk]),
+        {"field": f"action:{action.pk}:text", "value": "Iets", "version": 0})
+    data = client.get(sync_url(running_session), {"since": revision}).json()
+    assert data["refresh"] is False and data["wrap_up"] is False
 
 
 # --- Live updates -----------------------------------------------------------------------------

@@ -364,10 +364,12 @@ def world(finished, moderator, notulist, initiative):
     section = session.advice.sections.first()
     event = Event.objects.create(name="Werkbijeenkomst", starts_at=timezone.now(), organiser=None)
     code = present.create_code(session=session, user=moderator)
+    revision = FieldRevision.objects.create(session=session, field=f"factor:{factor.pk}:minutes",
+                                            value="Een oude versie", version=1, author=moderator)
     return {
         "session": session, "initiative": initiative, "version": version, "link": link,
         "participant": participant, "factor": factor, "action": action, "section": section,
-        "event": event, "code": code,
+        "event": event, "code": code, "revision": revision,
     }
 
 
@@ -393,7 +395,8 @@ OBJECT_VIEWS = {
                       lambda w: {"field": f"factor:{w['factor'].pk}:minutes", "value": "x", "version": "0"}, None),
     "sessions:sync": ("get", lambda w: [w["session"].pk], {}, None),
     "sessions:stream": ("get", lambda w: [w["session"].pk], {}, None),
-    "sessions:history": ("get", lambda w: [w["session"].pk], {}, "moderator"),
+    "sessions:history": ("get", lambda w: [w["session"].pk], {}, None),
+    "sessions:history_restore": ("post", lambda w: [w["session"].pk, w["revision"].pk], {}, None),
     "reports:audit_log": ("get", lambda w: [w["session"].pk], {}, "moderator"),
     "reports:advice": ("get", lambda w: [w["session"].pk], {}, None),
     "reports:advice_save": ("post", lambda w: [w["session"].pk],
@@ -507,12 +510,13 @@ def test_the_wrong_role_gets_403_and_changes_nothing(world, request):
 
 def test_the_right_people_do_get_in(world, moderator, notulist, staff):
     """The other side of the tables above: the 403s and 404s are about who asks, not broken URLs."""
-    for name in ("sessions:edit", "sessions:history", "reports:audit_log", "reports:share_create",
+    for name in ("sessions:edit", "reports:audit_log", "reports:share_create",
                  "reports:initiative_overview"):
         spec = OBJECT_VIEWS[name]
         response = request_view(client_for(Client, staff), name, spec, world)
         assert response.status_code in (200, 302), (name, response.status_code)
-    for name in ("sessions:detail", "sessions:cockpit", "reports:advice", "reports:advice_version_pdf"):
+    for name in ("sessions:detail", "sessions:cockpit", "sessions:history", "reports:advice",
+                 "reports:advice_version_pdf"):
         for user in (moderator, notulist):
             response = request_view(client_for(Client, user), name, OBJECT_VIEWS[name], world)
             assert response.status_code == 200, (name, user, response.status_code)

@@ -21,6 +21,17 @@ def test_members_and_staff_open_every_screen(who, scan_session, request):
         assert response.status_code == 200, (who, name)
 
 
+def test_history_is_for_the_sessions_members_and_staff(scan_session, moderator, notulist, staff, outsider):
+    url = reverse("sessions:history", args=[scan_session.pk])
+    for user in (moderator, notulist, staff):
+        assert client_for(Client, user).get(url).status_code == 200
+    assert client_for(Client, outsider).get(url).status_code == 404
+    # The audit log stays with staff.
+    log = reverse("reports:audit_log", args=[scan_session.pk])
+    assert log not in client_for(Client, moderator).get(url).content.decode()
+    assert log in client_for(Client, staff).get(url).content.decode()
+
+
 def test_foreign_ids_inside_a_session_are_not_found(scan_session, moderator, notulist, initiative):
     """An action point of another session cannot be saved through this session's URL."""
     from .helpers import plan_session

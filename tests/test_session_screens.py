@@ -1,14 +1,21 @@
 """Planning, preparing and running a session through its screens."""
 
+import re
+
 import pytest
+from django.conf import settings
+from django.contrib.staticfiles import finders
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.views.defaults import server_error
 
 from actiescan.models import LevelDescriptor, SubQuestion, SuccessFactor
-from sessions import services
+from sessions import autosave, services
 from sessions.models import Initiative, Participant, ScanSession, SessionFactor
 
-from .helpers import client_for, plan_session
+from .helpers import at, client_for, plan_session
 
 
 def test_moderator_adds_an_initiative_and_plans_a_session(moderator, notulist):
@@ -239,3 +246,51 @@ def test_a_closed_session_shows_the_time_spent_standing_still(running_session, m
     ).content.decode()
     assert "07:05" in html and "Tijd besteed aan deze succesfactor" in html
     assert "data-timer-start" not in html  # the script does not run a clock any more
+
+
+# --- Words and details --------------------------------------------------------------------------
+
+def test_dates_use_dutch_month_names_everywhere(running_session, moderator, staff):
+    """`j M Y` gave "3 Dec 2026"; every date says its month in Dutch words."""
+    ScanSession.objects.filter(pk=running_session.pk).update(starts_at=at(2026, 3, 3, 14))
+    autosave.save_field(session=running_session, key=f"session:{running_session.pk}:general_minutes",
+                        values=["Notulen"], version=0, user=moderator)
+    pages = [
+        client_for(Client, moderator).get(reverse("sessions:list")).content.decode(),
+        client_for(Client, staff).get(reverse("sessions:history", args=[running_session.pk])).content.decode(),
+        client_for(Client, staff).get(reverse("reports:audit_log", args=[running_session.pk])).content.decode(),
+    ]
+    assert "3 maart 2026" in pages[0]
+    month_abbreviations = re.compile(r"\b\d{1,2} (Jan|Feb|Mrt|Mar|Apr|Mei|May|Jun|Jul|Aug|Sep|Okt|Oct|Nov|Dec)\b")
+    for html in pages:
+        assert not month_abbreviations.search(html)
+    today = date_format(timezone.localtime(), "j F Y")
+    assert today in pages[1] and today in pages[2]
+
+
+def test_the_session_tabs_are_named_alike_without_numbers(running_session, moderator):
+    html = client_for(Client, moderator).get(reverse("sessions:detail", args=[running_session.pk])).content.decode()
+    tabs = re.findall(r"<li><a href=\"[^\"]+\"(?: aria-current=\"page\")?>([^<]+)</a></li>",
+                      html.split('class="tabs"')[1].split("</nav>")[0])
+    assert tabs == ["Voorbereiding", "Scan (moderator)", "Notulen (notulist)", "Totaaloverzicht",
+                    "Reflectie", "Presentatiescherm"]
+
+
+def test_the_500_page_is_styled_and_needs_no_request(rf):
+    from django.template import loader
+
+    html = loader.get_template("500.html").render()  # as Django's server_error renders it
+    assert '<link rel="stylesheet" href="/static/css/actiescan.css">' in html
+    assert settings.STATIC_URL == "/static/" and finders.find("css/actiescan.css")
+    assert "<h1>Er ging iets mis</h1>" in html and 'class="site-header"' in html
+    response = server_error(rf.get("/"))
+    assert response.status_code == 500 and b"css/actiescan.css" in response.content
+
+
+def test_the_login_lockout_admin_speaks_dutch(staff):
+    client = client_for(Client, staff)
+    index = client.get(reverse("admin:index")).content.decode()
+    assert "Inlogblokkades" in index and "Inlogpogingen" in index and "Mislukte inlogpogingen" in index
+    assert "Access attempts" not in index and ">Axes<" not in index
+    changelist = client.get(reverse("admin:axes_accessattempt_changelist")).content.decode()
+    assert "Tijdstip van de poging" in changelist and "Geblokkeerd" in changelist

@@ -190,6 +190,12 @@ class ScanSession(models.Model):
             return "notulist"
         return "staff"
 
+    @property
+    def held_at(self):
+        """When the conversation took place: when it started (or, if never started, was
+        closed); the planned moment only while neither happened."""
+        return self.started_at or self.closed_at or self.starts_at
+
     def find_previous_session(self):
         """The latest session of the same initiative that starts before this one and was
         held (status bezig or afgerond); None for a first session."""

@@ -5,11 +5,11 @@ Contract of autosave and sync with the browser: docs/live-protocol.md."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -19,10 +19,17 @@ from actiescan.models import Level
 from actiescan.roles import is_ser_staff
 
 from .. import audit, autosave, services, sync_tokens
+from .. import history as session_history
 from ..access import get_managed_session, get_session
 from ..charts import level_chart
 from ..fields import FieldError, key_for, whole_number
-from ..models import FACTOR_BUDGET_SECONDS, QUESTIONING_SECONDS, ScanSession, SessionFactor
+from ..models import (
+    FACTOR_BUDGET_SECONDS,
+    QUESTIONING_SECONDS,
+    FieldRevision,
+    ScanSession,
+    SessionFactor,
+)
 
 
 def requested_factor(request):
@@ -252,10 +259,10 @@ def sync_answer(session, since):
 @login_required
 @require_GET
 def history(request, pk):
-    """Every saved value of the session's fields, newest first, so staff can recover text."""
+    """Every saved value of the session's fields, newest first, as a person reads them; older
+    versions of the session's own fields can be put back (history_restore). For the session's
+    moderator and notulist, who wrote them, and SER staff; every opening is logged."""
     session = get_session(request, pk)
-    if not is_ser_staff(request.user):
-        raise PermissionDenied(_("Alleen SER-medewerkers kunnen de geschiedenis inzien."))
     audit.record(request, session, audit.VIEWED_MINUTES, detail="geschiedenis")
     revisions = session.revisions.select_related("author")
     field = request.GET.get("veld", "")
@@ -263,7 +270,42 @@ def history(request, pk):
         revisions = revisions.filter(field=field)
     return render(
         request, "sessions/history.html",
-        {"session": session, "revisions": revisions[:500], "field": field},
+        {
+            "session": session,
+            "rows": session_history.readable_rows(session, revisions[:500]),
+            "field": field,
+            "is_staff": is_ser_staff(request.user),
+        },
     )
 
 
+@login_required
+@require_POST
+def history_restore(request, pk, revision_pk):
+    """Put an old version of a field back ("zet terug"): saved as a new version through the
+    normal autosave path, so a change by someone else in between is never overwritten."""
+    session = get_session(request, pk)
+    revision = get_object_or_404(FieldRevision, session=session, pk=revision_pk)
+    back = f"{reverse('sessions:history', args=[session.pk])}?veld={revision.field}"
+    try:
+        saved = session_history.restore(
+            session=session, revision=revision, user=request.user,
+            on_saved=lambda: audit.record(request, session, audit.CHANGED_MINUTES),
+        )
+    except autosave.SessionClosed:
+        messages.error(request, _("Deze sessie is afgesloten. Heropen de sessie om een oude "
+                                  "versie terug te zetten."))
+    except autosave.Conflict:
+        messages.error(request, _("Iemand anders heeft dit veld net gewijzigd. Bekijk de nieuwste "
+                                  "versie en zet daarna zo nodig opnieuw terug."))
+    except autosave.FieldNotFound:
+        messages.error(request, _("Dit veld bestaat niet meer in deze sessie."))
+    except FieldError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("De versie van %(when)s is teruggezet als nieuwe versie "
+                                    "%(version)s.") % {
+            "when": date_format(timezone.localtime(revision.created_at), "j F Y, H:i"),
+            "version": saved.version or "",
+        })
+    return redirect(back)

@@ -14,8 +14,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from actiescan.roles import is_ser_staff
 
-from .. import present
+from .. import present, services
 from ..access import get_managed_session, get_session
+from ..charts import level_chart
 from ..fields import whole_number
 from ..models import (
     FACTOR_BUDGET_SECONDS,
@@ -72,20 +73,30 @@ def leave(request):
 
 
 def screen_context(request, session):
-    factors = list(session.factors.select_related(None).defer("minutes", "rationale"))
+    """What the screen shows: the wrap-up (levels, chart, action points per theme) from the
+    moment the moderator opens it and after closing; otherwise the moderator's current factor."""
+    show_wrap_up = session.wrap_up_since is not None or session.is_closed
+    if show_wrap_up:
+        factors = list(services.factors_with_actions(session).defer("minutes", "rationale"))
+    else:
+        factors = list(session.factors.select_related(None).defer("minutes", "rationale"))
     selected = next((sf for sf in factors if sf.pk == session.current_factor_id), None)
     if selected is None and factors:
         selected = factors[0]
     for session_factor in factors:
         session_factor.session = session
     running = (
-        session.status == Status.BEZIG and selected is not None
+        session.status == Status.BEZIG and not show_wrap_up and selected is not None
         and session.current_factor_id == selected.pk and session.current_factor_since
     )
     return {
         "session": session,
         "factors": factors,
         "selected": selected,
+        "show_wrap_up": show_wrap_up,
+        "chart": level_chart(
+            [(sf.title, sf.current_level, sf.desired_level) for sf in factors]
+        ) if show_wrap_up else None,
         "timer_start": (
             timezone.localtime(session.current_factor_since).isoformat() if running else ""
         ),
@@ -174,11 +185,15 @@ def case(request, pk):
 @require_GET
 def codes(request, pk):
     session = get_session(request, pk)
+    enter_url = request.build_absolute_uri(reverse("sessions:present_enter"))
+    codes = list(session.present_codes.usable().select_related("created_by"))
+    for code in codes:
+        code.qr_uri = present.qr_code_uri(enter_url=enter_url, code=code)
     return render(request, "present/codes.html", {
         "session": session,
-        "codes": list(session.present_codes.usable().select_related("created_by")),
+        "codes": codes,
         "can_manage": session.can_manage(request.user),
-        "enter_url": request.build_absolute_uri(reverse("sessions:present_enter")),
+        "enter_url": enter_url,
         "hours": present.code_hours(),
     })
 

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from reports import services as advice_services
-from sessions import services
+from sessions import present, services
 from sessions.models import Participant, SessionFactor
 
 from ..helpers import plan_session
@@ -115,6 +115,15 @@ def test_axe_finds_nothing_on_any_page_of_a_session(four_browsers, live_server, 
     all_saved(notu)
     check(notu, f"/sessies/{closed.pk}/advies/")
     check(notu, f"/sessies/{closed.pk}/advies/voorbeeld/")
+
+    # The projector's present screen at a factor (a level chosen above), then at the wrap-up;
+    # the moderator's code page with its QR code.
+    check(mod, f"/scherm/sessie/{running.pk}/", wait_for=".present-level.is-current")
+    services.open_wrap_up(session=running)
+    check(mod, f"/scherm/sessie/{running.pk}/", wait_for=".present-chart")
+    check(mod, f"/scherm/sessie/{closed.pk}/", wait_for=".present-chart")
+    present.create_code(session=running, user=running.moderator)
+    check(mod, f"/sessies/{running.pk}/scherm/", wait_for=".present-codes__qr")
     assert not found, "\n".join(found)
 
 

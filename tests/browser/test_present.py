@@ -80,6 +80,50 @@ def test_the_projector_follows_the_moderator(table, live_server, moderator):
     expect(screen).to_have_url(re.compile(r"/scherm/$"))
 
 
+@pytest.mark.parametrize("width, height", [(1920, 1080), (1366, 768)])
+def test_every_factor_fits_on_one_screen_without_scrolling(browser, live_server, moderator, notulist,
+                                                             initiative, width, height):
+    """A projector shows the whole factor: title, question, sub-questions and the three levels,
+    before and after the table chose its levels, for each of the eight factors."""
+    session = plan_session(initiative, moderator, notulist,
+                           codes=list(SuccessFactor.objects.values_list("code", flat=True)))
+    services.start_session(session=session, user=moderator)
+    code = present.create_code(session=session, user=moderator)
+    context = browser.new_context(locale="nl-NL", viewport={"width": width, "height": height})
+    screen = context.new_page()
+    screen.goto(f"{live_server.url}/scherm/")
+    screen.get_by_label("Schermcode").fill(code.code)
+    screen.get_by_role("button", name="Scherm openen").click()
+    too_tall = []
+    for levels in (("", ""), ("startend", "voldragen"), ("gevorderd", "gevorderd")):
+        for sf in session.factors.order_by("position"):
+            SessionFactor.objects.filter(pk=sf.pk).update(
+                current_level=levels[0], desired_level=levels[1], discussed=[0, 1])
+            services.set_current_factor(session=session, session_factor=sf)
+            screen.goto(f"{live_server.url}/scherm/sessie/{session.pk}/")
+            expect(screen.locator("#present-title")).to_have_text(sf.title)
+            expect(screen.locator(".present-level")).to_have_count(3)
+            height_used = screen.evaluate("document.documentElement.scrollHeight")
+            if height_used > height:
+                too_tall.append(f"{sf.title} {levels}: {height_used}px")
+    context.close()
+    assert not too_tall, f"scrolls at {width}x{height}: {too_tall}"
+
+
+def test_the_qr_address_fills_in_the_code(browser, live_server, moderator, running_session):
+    code = present.create_code(session=running_session, user=moderator)
+    context = browser.new_context(locale="nl-NL", viewport={"width": 768, "height": 1024})
+    tablet = context.new_page()
+    tablet.goto(f"{live_server.url}/scherm/#{code.code}")
+    expect(tablet.get_by_label("Schermcode")).to_have_value(code.code)
+    # The code leaves the address bar (and the browser's history) at once.
+    assert "#" not in tablet.url
+    tablet.get_by_role("button", name="Scherm openen").click()
+    expect(tablet.locator("#present-title")).to_have_text(
+        running_session.factors.order_by("position").first().title)
+    context.close()
+
+
 def test_the_workshop_pages_pass_axe(browser, live_server, staff, moderator, notulist):
     """WCAG 2.1 A/AA on the new screens: the organiser's overview, reflection, casus, codes, and
     the projector's present screen."""
