@@ -424,6 +424,10 @@ OBJECT_VIEWS = {
     "sessions:event_export": ("get", lambda w: [w["event"].pk], {}, None),
     "sessions:reflection": ("post", lambda w: [w["session"].pk], {"insights": "x", "version": "0"}, None),
     "sessions:present_codes": ("get", lambda w: [w["session"].pk], {}, None),
+    # Inspiration for action points (issue 18): whoever may see the session.
+    "sessions:inspiration": ("get", lambda w: [w["session"].pk, w["factor"].pk], {}, None),
+    "sessions:take_over_example": ("post", lambda w: [w["session"].pk, w["factor"].pk],
+                                   {"example": "1", "position": "1"}, None),
     "sessions:present_code_create": ("post", lambda w: [w["session"].pk], {}, "notulist"),
     "sessions:present_code_revoke": ("post", lambda w: [w["session"].pk, w["code"].pk], {}, "notulist"),
 }
