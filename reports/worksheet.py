@@ -12,7 +12,7 @@ from actiescan.models import Level
 from sessions.models import FACTOR_BUDGET_SECONDS, ActionPoint, SessionFactor
 from sessions.services import catalogue_with_texts
 
-from .document import PDF_STATIC_BASE, static_only_fetcher
+from .document import PDF_STATIC_BASE, static_only_fetcher, static_url
 
 WORKSHEET_TEMPLATE = "reports/worksheet.html"
 PREPARATION_TEMPLATE = "reports/preparation_sheet.html"
@@ -43,7 +43,7 @@ def render_sheet_pdf(template: str, context: dict, *, language: str) -> bytes:
             "language": language,
             "levels": Level.choices,
             "action_positions": range(1, ActionPoint.ACTIONS_PER_FACTOR + 1),
-            "stylesheet": PDF_STATIC_BASE + "css/worksheet.css",
+            "stylesheet": static_url("css/worksheet.css", for_pdf=True),
         })
     document = HTML(string=html, base_url=PDF_STATIC_BASE, url_fetcher=static_only_fetcher())
     return document.render(pdf_variant="pdf/ua-1").write_pdf(pdf_variant="pdf/ua-1")

@@ -16,7 +16,7 @@ from reports import document
 from reports import services as advice_services
 from sessions.models import Status
 
-from .helpers import at, client_for, make_session
+from .helpers import at, client_for, figure_alts, make_session
 
 pytestmark = pytest.mark.django_db
 SVG = "{http://www.w3.org/2000/svg}"
@@ -131,3 +131,8 @@ def test_the_follow_up_advice_pdf_holds_the_paths_text_alternative(two_sessions,
     assert "12 maart 2026 (dit gesprek)" in text
     assert "Maatwerk startend → gevorderd gevorderd → voldragen" in text
     assert "Digitale tools gevorderd → voldragen niet besproken" in text
+    # Tagged: every chart is a figure whose alternative text says what it shows.
+    assert {
+        "Maatwerk: 12 maart 2025: startend → gevorderd. 12 maart 2026: gevorderd → voldragen.",
+        "Digitale tools: 12 maart 2025: gevorderd → voldragen. 12 maart 2026: niet besproken.",
+    } <= set(figure_alts(version.pdf))

@@ -5,6 +5,7 @@ tagged, with title and language)."""
 
 import io
 
+import pikepdf
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -14,7 +15,7 @@ from actiescan.models import SuccessFactor
 from reports import worksheet
 from sessions.models import Initiative
 
-from .helpers import client_for, plan_session
+from .helpers import client_for, plan_session, structure
 
 
 def read(response):
@@ -34,7 +35,8 @@ def factor_texts(code):
 @pytest.mark.pdf
 @pytest.mark.django_db
 def test_the_worksheet_of_a_session_holds_its_chosen_factors(scan_session, notulist):
-    reader, text = read(client_for(Client, notulist).get(reverse("reports:worksheet", args=[scan_session.pk])))
+    response = client_for(Client, notulist).get(reverse("reports:worksheet", args=[scan_session.pk]))
+    reader, text = read(response)
     for code in ("maatwerk", "digitale-tools", "leren-monitoring"):
         for part in factor_texts(code):
             assert " ".join(part.split()).lower() in text.lower(), (code, part)
@@ -47,6 +49,10 @@ def test_the_worksheet_of_a_session_holds_its_chosen_factors(scan_session, notul
     root = reader.trailer["/Root"]
     assert root["/Lang"] == "nl" and "/StructTreeRoot" in root and root["/MarkInfo"]["/Marked"]
     assert reader.metadata.title == "Werkblad LLO Actiescan – Leerwerkloket Rivierenland"
+    pdf = pikepdf.open(io.BytesIO(response.content))
+    tags = [str(e.S) for e in structure(pdf.Root.StructTreeRoot)]
+    assert tags.count("/H1") == 1 and tags.count("/H2") == 3 and tags.count("/Table") == 3
+    assert tags.count("/TH") == 3 * (4 + 3)  # per factor: the column heads and the level names
 
 
 @pytest.mark.pdf
