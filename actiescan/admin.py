@@ -3,7 +3,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from .models import CatalogueChange, LevelDescriptor, SubQuestion, SuccessFactor
+from .models import ActionExample, CatalogueChange, LevelDescriptor, SubQuestion, SuccessFactor
 
 
 class DeletedOnlyWithParentMixin:
@@ -120,6 +120,55 @@ class SuccessFactorAdmin(NoDeleteMixin, admin.ModelAdmin):
     @admin.action(description=_("Zet aan"))
     def activate(self, request, queryset):
         self._set_active(request, queryset, True)
+
+
+@admin.register(ActionExample)
+class ActionExampleAdmin(NoDeleteMixin, admin.ModelAdmin):
+    """The inspiration library: filtered by factor and step, switched off instead of deleted."""
+
+    list_display = ["short_text", "factor", "step", "position", "owner", "timeframe", "is_active"]
+    list_display_links = ["short_text"]
+    list_filter = ["factor", "step", "is_active"]
+    list_select_related = ["factor"]
+    search_fields = ["text", "owner", "timeframe", "text_en"]
+    fieldsets = [
+        (None, {"fields": ["factor", "step", "position", "is_active", "key"]}),
+        (_("Inhoud"), {"fields": ["text", "owner", "timeframe", "sub_questions"]}),
+        (
+            _("Engelse teksten (niet verplicht)"),
+            {
+                "fields": ["text_en", "owner_en", "timeframe_en"],
+                "description": _(
+                    "Alleen nodig voor sessies in het Engels. Leeg laten betekent: de "
+                    "Nederlandse tekst tonen."
+                ),
+            },
+        ),
+    ]
+    actions = ["deactivate", "activate"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The key is the stable identity the content file uses to know what is loaded already.
+        return ["key"] if obj else []
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if obj is not None and "sub_questions" in form.base_fields:
+            # Only the sub-questions of this example's own factor make sense.
+            form.base_fields["sub_questions"].queryset = SubQuestion.objects.filter(factor=obj.factor)
+        return form
+
+    @admin.display(description=_("actiepunt"))
+    def short_text(self, obj):
+        return obj.text[:90]
+
+    @admin.action(description=_("Zet uit (niet meer tonen)"))
+    def deactivate(self, request, queryset):
+        queryset.update(is_active=False)
+
+    @admin.action(description=_("Zet aan"))
+    def activate(self, request, queryset):
+        queryset.update(is_active=True)
 
 
 @admin.register(CatalogueChange)

@@ -8,7 +8,8 @@ from base64 import b32encode
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device, ThrottlingMixin
 
@@ -125,6 +126,107 @@ class LevelDescriptor(models.Model):
 
     def __str__(self):
         return f"{self.factor} – {self.get_level_display()}"
+
+
+class Step(models.TextChoices):
+    """The move from one level to the next that an example action point serves."""
+
+    STARTEND_GEVORDERD = "startend-gevorderd", _("Van startend naar gevorderd")
+    GEVORDERD_VOLDRAGEN = "gevorderd-voldragen", _("Van gevorderd naar voldragen")
+
+    @classmethod
+    def between(cls, current: str, desired: str) -> list[str]:
+        """The steps from `current` up to `desired`, in order: one for a move of one level,
+        both for startend → voldragen; none when a level is missing or desired is not higher."""
+        levels = Level.values
+        if current not in levels or desired not in levels:
+            return []
+        start, end = levels.index(current), levels.index(desired)
+        return [f"{levels[n]}-{levels[n + 1]}" for n in range(start, end)]
+
+
+class ActionExampleQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+    def fitting(self, *, factor_id: int, current: str, desired: str):
+        """The active examples of this factor for the steps from `current` to `desired`;
+        empty when those levels give no step up (see Step.between)."""
+        return self.active().filter(factor_id=factor_id, step__in=Step.between(current, desired))
+
+
+class ActionExample(models.Model):
+    """An example action point (inspiratie) for one factor and one step: a starting text the
+    moderator may take over into an action point. Curated catalogue content: loaded from
+    fixtures/action_examples.json when missing, edited in the admin, deactivated instead of
+    deleted."""
+
+    key = models.SlugField(
+        _("sleutel"), max_length=80, unique=True, blank=True,
+        help_text=_("Vaste korte naam, gebruikt door het inhoudsbestand. Leeg laten: wordt "
+                    "gemaakt."),
+    )
+    factor = models.ForeignKey(
+        SuccessFactor, on_delete=models.PROTECT, related_name="action_examples",
+        verbose_name=_("succesfactor"),
+    )
+    step = models.CharField(_("stap"), max_length=30, choices=Step.choices)
+    position = models.PositiveSmallIntegerField(_("volgorde"), default=0)
+    text = models.TextField(_("actiepunt"))
+    # The same limits as the action point's fields they fill (sessions.ActionPoint).
+    owner = models.CharField(_("trekker"), max_length=200, blank=True)
+    timeframe = models.CharField(_("termijn"), max_length=200, blank=True)
+    sub_questions = models.ManyToManyField(
+        SubQuestion, blank=True, related_name="action_examples", verbose_name=_("subvragen"),
+        help_text=_("De subvragen van deze succesfactor waar het voorbeeld op voortbouwt."),
+    )
+    is_active = models.BooleanField(
+        _("actief"), default=True,
+        help_text=_("Zet uit in plaats van verwijderen: het voorbeeld wordt dan niet meer "
+                    "getoond."),
+    )
+    # Optional English texts, shown when the interface is English; empty means: the Dutch text.
+    text_en = models.TextField(_("actiepunt (Engels)"), blank=True)
+    owner_en = models.CharField(_("trekker (Engels)"), max_length=200, blank=True)
+    timeframe_en = models.CharField(_("termijn (Engels)"), max_length=200, blank=True)
+
+    objects = ActionExampleQuerySet.as_manager()
+
+    class Meta:
+        # "startend-…" sorts after "gevorderd-…": descending puts the first step first.
+        ordering = ["factor__order", "-step", "position", "pk"]
+        verbose_name = _("voorbeeldactiepunt")
+        verbose_name_plural = _("voorbeeldactiepunten")
+
+    def __str__(self):
+        return self.text[:80]
+
+    def save(self, *args, **kwargs):
+        if not self.key:
+            base = slugify(f"{self.factor.code}-{self.step}")[:70]
+            key, n = base, 1
+            while ActionExample.objects.filter(key=key).exists():
+                n += 1
+                key = f"{base}-{n}"
+            self.key = key
+        super().save(*args, **kwargs)
+
+    def _shown(self, name: str) -> str:
+        if (translation.get_language() or "").startswith("en"):
+            return getattr(self, f"{name}_en") or getattr(self, name)
+        return getattr(self, name)
+
+    @property
+    def shown_text(self) -> str:
+        return self._shown("text")
+
+    @property
+    def shown_owner(self) -> str:
+        return self._shown("owner")
+
+    @property
+    def shown_timeframe(self) -> str:
+        return self._shown("timeframe")
 
 
 class CatalogueChange(models.Model):

@@ -2,14 +2,16 @@ from django.db import DEFAULT_DB_ALIAS
 
 
 def load_catalogue_after_migrate(sender, using=DEFAULT_DB_ALIAS, verbosity=1, **kwargs):
-    """Insert missing catalogue content after every migrate; never overwrite edits."""
+    """Insert missing catalogue content and example action points after every migrate;
+    never overwrite edits."""
     from .content import load_catalogue
 
     result = load_catalogue(using=using)
     if verbosity >= 1 and result.total:
         print(
             f"  Inhoud geladen: {result.factors} succesfactoren, {result.sub_questions} subvragen, "
-            f"{result.descriptors} niveaubeschrijvingen."
+            f"{result.descriptors} niveaubeschrijvingen, {result.action_examples} "
+            "voorbeeldactiepunten."
         )
 
 

@@ -9,13 +9,15 @@ from datetime import datetime
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.utils import timezone, translation
 
 from actiescan.models import Level, SuccessFactor
 from actiescan.users import display_name
-from sessions.charts import level_chart
+from sessions.charts import held_level_path, level_chart, level_path_charts
+from sessions.models import ScanSession
 from sessions.services import factors_with_actions
 
 # Inside the PDF, the project's static files live under this address. ".invalid" can never
@@ -76,6 +78,13 @@ def advice_content(advice, *, number=None, finalized_at=None, finalized_by=None)
         "not_chosen": [
             f.title for f in SuccessFactor.objects.active() if f.code not in chosen_codes
         ],
+        # A follow-up session: the initiative's path over the sessions up to this one.
+        "path": held_level_path(
+            ScanSession.objects.filter(initiative_id=session.initiative_id).filter(
+                Q(starts_at__lte=session.starts_at) | Q(pk=session.pk)
+            ),
+            this_session_id=session.pk,
+        ),
     }
 
 
@@ -116,6 +125,8 @@ def document_context(content: dict, *, for_pdf: bool) -> dict:
             for action in factor["actions"]
             if action["text"].strip()
         ],
+        # Versions finalized before the path existed have no "path" key.
+        "path_charts": level_path_charts(content["path"]) if content.get("path") else None,
         "for_pdf": for_pdf,
         "stylesheet": static_url("css/advice.css", for_pdf=for_pdf),
         "logo": static_url(settings.ACTIESCAN_LOGO, for_pdf=for_pdf)

@@ -27,6 +27,7 @@ from actiescan.http import render_page_or_partial
 from actiescan.models import Level
 from actiescan.roles import is_ser_staff
 from sessions import services
+from sessions.charts import level_path_charts
 from sessions.fields import FieldError
 from sessions.models import ActionPoint, Initiative
 
@@ -171,10 +172,11 @@ def initiatives_export(request):
 @require_GET
 def initiative_page(request, pk):
     initiative = get_object_or_404(Initiative, pk=pk)
+    overview = overviews.initiative_overview(initiative)
     return render(
         request, "reports/overview/initiative.html",
-        {"overview": overviews.initiative_overview(initiative), "initiative": initiative,
-         "active_tab": "initiatives"},
+        {"overview": overview, "initiative": initiative, "active_tab": "initiatives",
+         "path_charts": level_path_charts(overview.path) if overview.path else None},
     )
 
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from actiescan.models import Level, SuccessFactor
+from sessions.charts import level_path
 from sessions.models import (
     ActionPoint,
     ActionStatus,
@@ -239,6 +240,7 @@ class InitiativeOverview:
     sessions: list
     factor_rows: list = field(default_factory=list)
     actions_by_session: list = field(default_factory=list)
+    path: dict | None = None  # sessions.charts.level_path of the sessions held
 
 
 def initiative_overview(initiative: Initiative) -> InitiativeOverview:
@@ -286,6 +288,7 @@ def initiative_overview(initiative: Initiative) -> InitiativeOverview:
         sessions=sessions,
         factor_rows=factor_rows,
         actions_by_session=[(s, per_session[s.pk]) for s in reversed(sessions) if per_session[s.pk]],
+        path=level_path([s for s in sessions if s.status != Status.GEPLAND], chosen),
     )
 
 

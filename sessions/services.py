@@ -1,6 +1,8 @@
 """Writes that touch a session and more than one row. Small keyword-only functions; views call
 these and never update several models themselves."""
 
+from dataclasses import dataclass, field
+
 from django.db import transaction
 from django.db.models import F, Prefetch
 from django.utils import timezone
@@ -8,8 +10,8 @@ from django.utils.translation import gettext as _
 
 from actiescan.models import SuccessFactor
 
-from .autosave import bump_revision
-from .fields import FieldError
+from .autosave import Conflict, bump_revision, save_field
+from .fields import FieldError, key_for
 from .models import ActionPoint, ActionStatus, ScanSession, SessionFactor, Status
 
 
@@ -215,3 +217,63 @@ def set_action_status(*, action_point: ActionPoint, status: str, comment: str, u
     action_point.status_updated_at = now
     action_point.status_updated_by = user
     return action_point
+
+
+# --- Inspiration: taking an example over into an action point ---------------------------------
+
+class NeedsConfirmation(Exception):
+    """The action point already has text: the example goes in only when the user confirms that
+    it may be added below that text."""
+
+
+@dataclass
+class TakenOver:
+    action_point: ActionPoint
+    appended: bool = False
+    filled: list[str] = field(default_factory=list)  # owner, timeframe: the empty ones filled
+    already_there: bool = False  # a second click: the text holds the example already
+
+
+def stored_action_fields(action_point: ActionPoint) -> dict:
+    """The action point's texts and versions as stored now (not as loaded earlier)."""
+    return ActionPoint.objects.filter(pk=action_point.pk).values(
+        "text", "text_version", "owner", "owner_version", "timeframe", "timeframe_version"
+    ).get()
+
+
+def take_over_example(*, session: ScanSession, action_point: ActionPoint, example, user,
+                      append: bool = False, on_saved=None) -> TakenOver:
+    """Use an example action point (actiescan.ActionExample) as the starting text of
+    `action_point`, through the same conflict-safe save as typing (autosave.save_field, with
+    the versions stored now). Typed text is never lost: an empty text gets the example; a text
+    that is there only gets the example added below it, when `append` says the user agreed
+    (else NeedsConfirmation). Owner and timeframe are filled only when they are empty. All or
+    nothing: a save that came in between raises autosave.Conflict and nothing is written —
+    except for an owner or timeframe that someone just typed, which stays as typed."""
+    stored = stored_action_fields(action_point)
+    text = example.shown_text.strip()
+    if text in stored["text"]:
+        return TakenOver(action_point=action_point, already_there=True)
+    appended = bool(stored["text"].strip())
+    if appended and not append:
+        raise NeedsConfirmation()
+    filled = []
+    with transaction.atomic():
+        save_field(
+            session=session, key=key_for("action", action_point.pk, "text"),
+            values=[f"{stored['text'].rstrip()}\n\n{text}" if appended else text],
+            version=stored["text_version"], user=user, on_saved=on_saved,
+        )
+        for name, value in (("owner", example.shown_owner), ("timeframe", example.shown_timeframe)):
+            if stored[name].strip() or not value.strip():
+                continue
+            try:
+                save_field(
+                    session=session, key=key_for("action", action_point.pk, name),
+                    values=[value.strip()], version=stored[f"{name}_version"], user=user,
+                )
+            except Conflict:
+                continue  # typed a moment ago by someone at the table: theirs stays
+            filled.append(name)
+    action_point.refresh_from_db()
+    return TakenOver(action_point=action_point, appended=appended, filled=filled)

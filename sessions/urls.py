@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import live, planning, prepare, present, stream, workshop
+from .views import inspiration, live, planning, prepare, present, stream, workshop
 
 app_name = "sessions"
 urlpatterns = [
@@ -11,6 +11,17 @@ urlpatterns = [
     path("sessies/<int:pk>/", prepare.detail, name="detail"),
     path("sessies/<int:pk>/bewerken/", planning.edit, name="edit"),
     path("sessies/<int:pk>/factoren/", prepare.choose_factors, name="choose_factors"),
+    # Before move_factor: its <str:direction> would take "inspiratie" too.
+    path(
+        "sessies/<int:pk>/factoren/<int:factor_pk>/inspiratie/",
+        inspiration.inspiration,
+        name="inspiration",
+    ),
+    path(
+        "sessies/<int:pk>/factoren/<int:factor_pk>/inspiratie/overnemen/",
+        inspiration.take_over_example,
+        name="take_over_example",
+    ),
     path(
         "sessies/<int:pk>/factoren/<int:factor_pk>/<str:direction>/",
         prepare.move_factor,

@@ -198,3 +198,25 @@ def finalized_version(session, moderator, notulist):
     session.refresh_from_db()
     advice = advice_services.get_or_draft_advice(session=session, user=notulist)
     return advice_services.finalize(advice=advice, user=notulist)
+
+
+def structure(node):
+    """Every element of a PDF's structure tree (pikepdf), in reading order."""
+    import pikepdf
+
+    kids = node.get("/K")
+    for kid in kids if isinstance(kids, pikepdf.Array) else [kids]:
+        if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
+            yield kid
+            yield from structure(kid)
+
+
+def figure_alts(pdf_bytes) -> list[str]:
+    """The alternative texts of the figures of a tagged PDF, in reading order."""
+    import io
+
+    import pikepdf
+
+    pdf = pikepdf.open(io.BytesIO(bytes(pdf_bytes)))
+    return [str(element.get("/Alt", "")) for element in structure(pdf.Root.StructTreeRoot)
+            if str(element.S) == "/Figure"]

@@ -23,7 +23,7 @@ from reports.models import Advice, AdviceVersion, ShareLink, ShareLinkAccess
 from sessions import autosave, services
 from sessions.models import Participant, ScanSession
 
-from .helpers import at, client_for, in_thread, plan_session
+from .helpers import at, client_for, figure_alts, in_thread, plan_session, structure
 
 INJECTIONS = [
     "<script>alert('x')</script>",
@@ -40,21 +40,6 @@ def pdf_text(pdf_bytes) -> str:
 
 def flat(text) -> str:
     return " ".join(text.split())
-
-
-def structure(node):
-    """Every element of a PDF's structure tree, in reading order."""
-    kids = node.get("/K")
-    for kid in kids if isinstance(kids, pikepdf.Array) else [kids]:
-        if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
-            yield kid
-            yield from structure(kid)
-
-
-def figure_alts(pdf_bytes) -> list[str]:
-    pdf = pikepdf.open(io.BytesIO(bytes(pdf_bytes)))
-    return [str(element.get("/Alt", "")) for element in structure(pdf.Root.StructTreeRoot)
-            if str(element.S) == "/Figure"]
 
 
 def embedded_fonts(pdf_bytes) -> dict[str, bytes]:

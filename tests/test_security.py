@@ -424,6 +424,13 @@ OBJECT_VIEWS = {
     "sessions:event_export": ("get", lambda w: [w["event"].pk], {}, None),
     "sessions:reflection": ("post", lambda w: [w["session"].pk], {"insights": "x", "version": "0"}, None),
     "sessions:present_codes": ("get", lambda w: [w["session"].pk], {}, None),
+    # Inspiration for action points (issue 18): whoever may see the session.
+    "sessions:inspiration": ("get", lambda w: [w["session"].pk, w["factor"].pk], {}, None),
+    "sessions:take_over_example": ("post", lambda w: [w["session"].pk, w["factor"].pk],
+                                   {"example": "1", "position": "1"}, None),
+    # The printable scan of a session (issue 18): whoever may see the session.
+    "reports:worksheet": ("get", lambda w: [w["session"].pk], {}, None),
+    "reports:preparation_sheet": ("get", lambda w: [w["session"].pk], {}, None),
     "sessions:present_code_create": ("post", lambda w: [w["session"].pk], {}, "notulist"),
     "sessions:present_code_revoke": ("post", lambda w: [w["session"].pk, w["code"].pk], {}, "notulist"),
 }
@@ -443,6 +450,9 @@ ROLE_VIEWS = {
     "sessions:case_list": ("get", None),
     # A casus is invented training material: every logged-in user may read it.
     "sessions:case": ("get", None),
+    # The blank printable scan (issue 18): for those who plan sessions.
+    "reports:blank_worksheet": ("get", "notulist"),
+    "reports:blank_preparation_sheet": ("get", "notulist"),
 }
 TOKEN_VIEWS = {"reports:shared", "reports:shared_pdf",
                # The present screen opens with a present code (tests/test_present.py).

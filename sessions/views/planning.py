@@ -15,6 +15,7 @@ from actiescan.roles import can_plan_sessions, is_ser_staff
 
 from .. import invitations, services
 from ..access import get_managed_session
+from ..charts import held_level_path, level_path_charts
 from ..fields import whole_number
 from ..forms import InitiativeForm, SessionForm
 from ..models import Initiative, ScanSession, Status
@@ -113,7 +114,11 @@ def initiative_detail(request, pk):
     sessions = ScanSession.objects.visible_to(request.user).filter(initiative=initiative)
     if not is_ser_staff(request.user) and not sessions.exists():
         raise Http404
+    # The path over the sessions this user may see: a moderator of one session does not see
+    # the levels of sessions led by others.
+    path = held_level_path(sessions)
     return render(
         request, "sessions/initiative_detail.html",
-        {"initiative": initiative, "sessions": sessions.select_related("moderator", "notulist")},
+        {"initiative": initiative, "sessions": sessions.select_related("moderator", "notulist"),
+         "path_charts": level_path_charts(path) if path else None},
     )

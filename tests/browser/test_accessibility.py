@@ -224,3 +224,30 @@ def test_the_checker_itself_finds_problems(page):
                      '<p class="grey">grijs</p></body></html>')
     found = axe_violations(page)
     assert {"image-alt", "label", "link-name"} <= {line.split(": ")[1].split(" ")[0] for line in found}, found
+
+
+def test_axe_finds_nothing_on_the_inspiration_and_path_pages(four_browsers, live_server, sessions_in_every_state,
+                                                            staff):
+    """Issue 18: the inspiration list (fitting, all, no step), and the initiative's path over
+    time on the initiative page and the staff overview (the running and the closed session
+    are two sessions held)."""
+    _planned, running, _closed, _link = sessions_in_every_state
+    _anonymous, office, mod, _notu = four_browsers
+    base = live_server.url
+    first, second = running.factors.order_by("position")[:2]
+    SessionFactor.objects.filter(pk=first.pk).update(current_level="startend", desired_level="voldragen")
+    SessionFactor.objects.filter(pk=second.pk).update(current_level="voldragen", desired_level="gevorderd")
+    found = []
+    log_in(mod, live_server, "jeroen")
+    for url in (f"/sessies/{running.pk}/factoren/{first.pk}/inspiratie/",
+                f"/sessies/{running.pk}/factoren/{second.pk}/inspiratie/",
+                f"/sessies/{running.pk}/factoren/{second.pk}/inspiratie/?alle=1",
+                f"/initiatieven/{running.initiative_id}/"):
+        mod.goto(base + url)
+        found.extend(axe_violations(mod))
+    expect(mod.locator(".level-path__chart").first).to_be_visible()
+    log_in(office, live_server, "sanne")
+    office.goto(f"{base}/overzicht/initiatieven/{running.initiative_id}/")
+    expect(office.locator(".level-path__chart").first).to_be_visible()
+    found.extend(axe_violations(office))
+    assert not found, "\n".join(found)
