@@ -98,9 +98,9 @@ def test_three_phones_follow_mark_and_propose_and_the_moderator_adopts(table, li
     expect(phones[0].locator(".phone-question")).to_have_text(second.snapshot["main_question"])
     expect(phones[0].get_by_role("status").first).to_contain_text(second.title)
 
-    # "Wat denken jullie?": the moderator opens the question in the side panel.
+    # "Wat denkt de tafel?" (the "wat denken jullie?"): the moderator opens the question.
     mod.goto(f"{base}/tafel/?factor={second.pk}")
-    mod.get_by_role("button", name="Wat denken jullie? Vraag openen").click()
+    mod.get_by_role("button", name="Vraag openen: wat denkt de tafel?").click()
     expect(mod.get_by_role("button", name="Vraag sluiten")).to_be_visible()
     for phone, (current, desired) in zip(phones, (("Startend", "Gevorderd"), ("Gevorderd", "Voldragen"),
                                                   ("Gevorderd", "Voldragen")), strict=True):
