@@ -26,9 +26,7 @@ from datetime import timedelta
 
 import segno
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Max, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db import IntegrityError, connections, router, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -370,6 +368,39 @@ class TableSignal:
 _signals: dict[int, TableSignal] = {}
 
 
+def _signal_query(connection) -> str:
+    """The table signal in one statement, written from the models' own table and column names.
+    Raw SQL on purpose: it runs for every change of every table with phones, and building it
+    through the ORM (four subqueries) cost more than running it."""
+    quote = connection.ops.quote_name
+
+    def table(model):
+        return quote(model._meta.db_table)
+
+    def column(model, name):
+        return quote(model._meta.get_field(name).column)
+
+    sf, s = SessionFactor, ScanSession
+    return (
+        f"SELECT t.revision, t.status, t.shown, t.wrap_up_since, "
+        f"(SELECT f.{column(sf, 'marks_open')} FROM {table(sf)} f WHERE f.{column(sf, 'id')} = t.shown), "
+        f"(SELECT MAX(p.{column(ActionProposal, 'adopted_at')}) FROM {table(ActionProposal)} p "
+        f"JOIN {table(sf)} f ON p.{column(ActionProposal, 'session_factor')} = f.{column(sf, 'id')} "
+        f"WHERE f.{column(sf, 'session')} = t.id), "
+        f"(SELECT MAX(c.{column(JoinCode, 'revoked_at')}) FROM {table(JoinCode)} c "
+        f"WHERE c.{column(JoinCode, 'session')} = t.id), "
+        f"(SELECT MAX(ph.{column(PhoneParticipant, 'left_at')}) FROM {table(PhoneParticipant)} ph "
+        f"WHERE ph.{column(PhoneParticipant, 'session')} = t.id) "
+        f"FROM (SELECT s.{column(s, 'id')} AS id, s.{column(s, 'revision')} AS revision, "
+        f"s.{column(s, 'status')} AS status, s.{column(s, 'wrap_up_since')} AS wrap_up_since, "
+        # The factor the phones show: the current one, else the first (phone_state).
+        f"COALESCE(s.{column(s, 'current_factor')}, (SELECT f.{column(sf, 'id')} FROM {table(sf)} f "
+        f"WHERE f.{column(sf, 'session')} = s.{column(s, 'id')} "
+        f"ORDER BY f.{column(sf, 'position')}, f.{column(sf, 'id')} LIMIT 1)) AS shown "
+        f"FROM {table(s)} s WHERE s.{column(s, 'id')} = %s) t"
+    )
+
+
 def table_signal(session_pk: int, *, after: int) -> TableSignal | None:
     """The table's signal at a revision newer than `after`: the one another stream of this
     process just read, else read now (None when the session is gone). A stream that is woken
@@ -377,27 +408,10 @@ def table_signal(session_pk: int, *, after: int) -> TableSignal | None:
     cached = _signals.get(session_pk)
     if cached is not None and cached.revision > after:
         return cached
-    in_session = {"session_id": OuterRef("pk")}
-    first = SessionFactor.objects.filter(**in_session).order_by("position", "pk").values("pk")[:1]
-    row = (
-        ScanSession.objects.filter(pk=session_pk)
-        # The factor the phones show: the current one, else the first (phone_state).
-        .annotate(shown=Coalesce("current_factor_id", Subquery(first)))
-        .annotate(
-            marks_open=Subquery(SessionFactor.objects.filter(pk=OuterRef("shown"))
-                                .values("marks_open")[:1]),
-            adopted=Subquery(ActionProposal.objects.filter(session_factor__session_id=OuterRef("pk"))
-                             .values("session_factor__session_id")
-                             .annotate(at=Max("adopted_at")).values("at")[:1]),
-            revoked=Subquery(JoinCode.objects.filter(**in_session).values("session_id")
-                             .annotate(at=Max("revoked_at")).values("at")[:1]),
-            left=Subquery(PhoneParticipant.objects.filter(**in_session).values("session_id")
-                          .annotate(at=Max("left_at")).values("at")[:1]),
-        )
-        .values_list("revision", "status", "shown", "wrap_up_since", "marks_open",
-                     "adopted", "revoked", "left")
-        .first()
-    )
+    connection = connections[router.db_for_read(ScanSession)]
+    with connection.cursor() as cursor:
+        cursor.execute(_signal_query(connection), [session_pk])
+        row = cursor.fetchone()
     if row is None:
         return None
     signal = TableSignal(revision=row[0], key=tuple(row[1:]))
