@@ -17,7 +17,8 @@ the event arriving on each phone), p50/p95/p99 of every kind of request, errors,
 phones got for typed text (should be 0), and the CPU and memory (RSS) of the server.
 
     .venv/bin/python bench/phones.py --tables 20 --phones 30 --duration 120
-    .venv/bin/python bench/phones.py --tables 20 --phones 30 --duration 30 --move 10   # quick
+    .venv/bin/python bench/phones.py --tables 20 --phones 30 --duration 60 --move 30   # shorter
+    .venv/bin/python bench/phones.py --follow-only   # moves and typing only: the cost of following
 
 Only loopback traffic; every loop is bounded by --duration. SQLite (the embedded default).
 """
@@ -265,13 +266,13 @@ async def phone_actions(table, cookie, factor, port, results):
                       form_headers(cookie, Accept="application/json"), body, ok=(200,))
 
 
-async def moderator(table, port, results, stop_at, move_every):
+async def moderator(table, port, results, stop_at, move_every, follow_only):
     """Every `move_every` s: the next factor (the POST), then open the question; the phones
-    act. The side panel refreshes every 3 s meanwhile."""
+    act. The side panel refreshes every 3 s meanwhile. `follow_only`: moves only."""
     connection = Connection(port)
     session = table["session"]
     headers = form_headers(table["moderator"])
-    await asyncio.sleep(random.random() * move_every)
+    await asyncio.sleep(random.random() * min(move_every, max(stop_at - time.perf_counter(), 0) / 2))
     index, seen, tasks = 0, "", []
     next_move = time.perf_counter()
     while time.perf_counter() < stop_at:
@@ -280,13 +281,18 @@ async def moderator(table, port, results, stop_at, move_every):
             factor = table["factors"][index]
             results.moves[(session, factor)] = time.perf_counter()
             await request(connection, results, "move", "POST", f"/sessies/{session}/naar/{factor}/", headers)
+            next_move += move_every
+            if follow_only:
+                continue
             await asyncio.sleep(1)
             await request(connection, results, "open question", "POST",
                           f"/sessies/{session}/tafel/{factor}/inschattingen/", headers,
                           urlencode({"action": "open"}).encode())
             tasks += [asyncio.create_task(phone_actions(table, cookie, factor, port, results))
                       for cookie in table["phones"]]
-            next_move += move_every
+        if follow_only:
+            await asyncio.sleep(max(0.05, min(next_move, stop_at) - time.perf_counter()))
+            continue
         status, payload = await request(
             connection, results, "side panel", "GET",
             f"/sessies/{session}/tafel/?factor={table['factors'][index]}&seen={seen}",
@@ -316,7 +322,7 @@ async def notulist(table, port, results, stop_at):
         await asyncio.sleep(2)
 
 
-async def run(tables, port, duration, move_every, server_pid):
+async def run(tables, port, duration, move_every, server_pid, follow_only):
     results = Results()
     opened = []
     ramp_ends = time.perf_counter() + 10
@@ -331,7 +337,7 @@ async def run(tables, port, duration, move_every, server_pid):
     memory_open = rss_bytes(server_pid)
     cpu_before, own_before = cpu_seconds(server_pid), own_cpu_seconds()
     await asyncio.gather(
-        *(moderator(t, port, results, stop_at, move_every) for t in tables),
+        *(moderator(t, port, results, stop_at, move_every, follow_only) for t in tables),
         *(notulist(t, port, results, stop_at) for t in tables),
     )
     cpu = cpu_seconds(server_pid) - cpu_before
@@ -348,6 +354,8 @@ def main():
     parser.add_argument("--duration", type=float, default=120)
     parser.add_argument("--move", type=float, default=20, help="seconds between factor moves per table")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--follow-only", action="store_true",
+                        help="moves and typed minutes only: no question, marks, ideas or side panel")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="actiescan-phones-"))
@@ -358,14 +366,15 @@ def main():
     try:
         memory_idle = rss_bytes(server.pid)
         results, opened, memory_open, cpu, own = asyncio.run(
-            run(tables, port, args.duration, args.move, server.pid))
+            run(tables, port, args.duration, args.move, server.pid, args.follow_only))
         memory_end = rss_bytes(server.pid)
     finally:
         stop_server(server)
 
     streams = args.tables * args.phones
     print(f"tables={args.tables} phones/table={args.phones} streams={streams} "
-          f"duration={args.duration:.0f}s move every {args.move:.0f}s workers={args.workers} db=sqlite")
+          f"duration={args.duration:.0f}s move every {args.move:.0f}s workers={args.workers} db=sqlite"
+          + (" (following only)" if args.follow_only else ""))
     print(f"  streams opened {opened}/{streams}, ready {results.ready}, denied {results.denied}, "
           f"stream errors {len(results.stream_errors)}"
           + (f" ({statistics.mode(results.stream_errors)})" if results.stream_errors else ""))

@@ -401,12 +401,19 @@ def _signal_query(connection) -> str:
     )
 
 
+def table_signal_read(session_pk: int, *, after: int) -> TableSignal | None:
+    """The signal another stream of this process read at a revision newer than `after`, if
+    any (no database)."""
+    cached = _signals.get(session_pk)
+    return cached if cached is not None and cached.revision > after else None
+
+
 def table_signal(session_pk: int, *, after: int) -> TableSignal | None:
     """The table's signal at a revision newer than `after`: the one another stream of this
     process just read, else read now (None when the session is gone). A stream that is woken
     again for a still newer revision reads again, so nothing is skipped."""
-    cached = _signals.get(session_pk)
-    if cached is not None and cached.revision > after:
+    cached = table_signal_read(session_pk, after=after)
+    if cached is not None:
         return cached
     connection = connections[router.db_for_read(ScanSession)]
     with connection.cursor() as cursor:

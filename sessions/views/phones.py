@@ -1,6 +1,8 @@
 """The phone pages of table members, without an account (see sessions/phones.py for who may see
 what): entering the join code on /mee/, following the table, marking and proposing."""
 
+import asyncio
+
 from django import forms
 from django.contrib import messages
 from django.http import HttpResponse, JsonResponse
@@ -132,6 +134,44 @@ def sync(request, pk):
     return JsonResponse(phones.phone_state(participant))
 
 
+# The table signal being read per session, per event loop: thirty phones woken by the same change
+# wait for one read instead of starting thirty.
+_signal_reads: dict[int, asyncio.Task] = {}
+
+
+async def shared_signal(session_pk: int, *, after: int) -> phones.TableSignal | None:
+    """The table's signal at a revision newer than `after` (see phones.table_signal), read at
+    most once at a time per session in this process."""
+    loop = asyncio.get_running_loop()
+    while True:
+        cached = phones.table_signal_read(session_pk, after=after)
+        if cached is not None:
+            return cached
+        reading = _signal_reads.get(session_pk)
+        joined = reading is not None and not reading.done() and reading.get_loop() is loop
+        if not joined:
+            reading = loop.create_task(read_signal(session_pk, after))
+            _signal_reads[session_pk] = reading
+            reading.add_done_callback(lambda done: _forget_read(session_pk, done))
+        signal = await asyncio.shield(reading)
+        # A read this stream joined may have begun before its change was committed: then it
+        # reads again itself.
+        if not joined or signal is None or signal.revision > after:
+            return signal
+
+
+def _forget_read(session_pk, done):
+    if _signal_reads.get(session_pk) is done:
+        del _signal_reads[session_pk]
+
+
+def _read_signal(session_pk, after):
+    return phones.table_signal(session_pk, after=after)
+
+
+read_signal = released(_read_signal)
+
+
 @require_GET
 async def stream(request, pk):
     """The phone's live stream: an event with the phone's state whenever what it shows changed
@@ -149,14 +189,10 @@ async def stream(request, pk):
         return json_error(phones.NO_ACCESS, str(DENIED_MESSAGES[phones.NO_ACCESS]), 403)
     sent = {"signal": None, "state": None, "until": None}
 
-    def changes(since):
-        # Most wake-ups are typed text that no phone shows: the table's signal, read once per
-        # process and revision, says so without a query per phone.
-        signal = phones.table_signal(pk, after=since)
-        if signal is None:
-            raise Denied(phones.NO_ACCESS)
-        if signal.key == sent["signal"] and timezone.now() < sent["until"]:
-            return signal.revision, None
+    def unchanged(signal) -> bool:
+        return signal.key == sent["signal"] and timezone.now() < sent["until"]
+
+    def state(since, signal):
         with translation.override(language):
             participant = phones.phone_for_stream(participant_pk, pk)
             denied = phones.access_of(participant)
@@ -171,7 +207,19 @@ async def stream(request, pk):
         sent["state"] = state["key"]
         return state["revision"], state
 
-    return stream_response(request, pk, since_of(request), released(changes))
+    state_in_thread = released(state)
+
+    async def load(since):
+        # Most wake-ups are typed text that no phone shows: the table's signal, read once per
+        # process and revision for all its phones, says so without a query or a thread each.
+        signal = await shared_signal(pk, after=since)
+        if signal is None:
+            raise Denied(phones.NO_ACCESS)
+        if unchanged(signal):
+            return signal.revision, None
+        return await state_in_thread(since, signal)
+
+    return stream_response(request, pk, since_of(request), load)
 
 
 def _posted_factor(request, participant) -> SessionFactor:
