@@ -668,6 +668,12 @@ def test_an_idea_is_adopted_into_an_empty_point_or_added_below_the_text(running_
     assert "in actiepunt 2" in voices(mod, running_session, factor).content.decode()
     assert adopt(mod, running_session, first, 3).status_code == 302
     assert "bestaat niet" in mod.get(reverse("sessions:table_voices", args=[running_session.pk])).content.decode()
+    # From the side panel (htmx), the answer is the panel itself, with the reason in it.
+    refused = mod.post(reverse("sessions:proposal_adopt", args=[running_session.pk, first.pk]),
+                       {"position": 3}, HTTP_HX_REQUEST="true")
+    assert refused.status_code == 200
+    assert refused.content.decode().lstrip().startswith('<section id="table-voices"')
+    assert 'role="alert">Dit actiepunt bestaat niet.' in refused.content.decode()
 
 
 def test_adopting_is_conflict_safe_against_a_save_in_between(running_session, moderator, monkeypatch):

@@ -164,11 +164,17 @@ def table_voices(request, pk):
                                   partials=("table-voices",))
 
 
-def after_post(request, session, session_factor):
-    """The fragment again for htmx, else back to where the form was."""
+def after_post(request, session, session_factor, *, error: str = "", done: str = ""):
+    """The fragment again for htmx (with the error, if any, in it), else back to where the form
+    was (with the message)."""
     if request.htmx:
         context = voices_context(request, session, session_factor)
+        context["error"] = error
         return render(request, "sessions/table_voices.html#table-voices", context)
+    if error:
+        messages.error(request, error)
+    elif done:
+        messages.success(request, done)
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = f"{reverse('sessions:table_voices', args=[session.pk])}?factor={session_factor.pk}"
@@ -182,14 +188,15 @@ def mark_round(request, pk, factor_pk):
     present screen (or not)."""
     session = get_managed_session(request, pk)
     session_factor = get_object_or_404(SessionFactor, session=session, pk=factor_pk)
+    error = ""
     try:
         phones.set_mark_round(session=session, session_factor=session_factor,
                               action=request.POST.get("action", ""))
-    except FieldError as error:
-        messages.error(request, str(error))
+    except FieldError as refused:
+        error = str(refused)
     except SessionClosed:
-        messages.error(request, _("Deze sessie is afgesloten."))
-    return after_post(request, session, session_factor)
+        error = _("Deze sessie is afgesloten.")
+    return after_post(request, session, session_factor, error=error)
 
 
 @login_required
@@ -202,21 +209,20 @@ def proposal_adopt(request, pk, proposal_pk):
         session_factor__session=session, pk=proposal_pk,
     )
     position = whole_number(request.POST.get("position"), 0)
+    error = ""
     try:
         phones.adopt_proposal(
             session=session, proposal=proposal, position=position, user=request.user,
             on_saved=lambda: audit.record(request, session, audit.CHANGED_MINUTES),
         )
-    except FieldError as error:
-        messages.error(request, str(error))
+    except FieldError as refused:
+        error = str(refused)
     except SessionClosed:
-        messages.error(request, _("Deze sessie is afgesloten; er kan niets meer bij."))
+        error = _("Deze sessie is afgesloten; er kan niets meer bij.")
     except phones.StillTyping:
-        messages.error(request, _("Iemand typt net in dit actiepunt. Probeer het zo nog eens."))
-    else:
-        if not request.htmx:
-            messages.success(request, _("Het idee staat nu in actiepunt %(n)s.") % {"n": position})
-    return after_post(request, session, proposal.session_factor)
+        error = _("Iemand typt net in dit actiepunt. Probeer het zo nog eens.")
+    return after_post(request, session, proposal.session_factor, error=error,
+                      done=_("Het idee staat nu in actiepunt %(n)s.") % {"n": position})
 
 
 @login_required
