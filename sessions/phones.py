@@ -34,8 +34,8 @@ from actiescan.clients import client_fingerprint
 from actiescan.models import Level
 from actiescan.tokens import token_hash
 
-from .autosave import Conflict, SessionClosed, bump_revision, save_field
-from .fields import FieldError, key_for
+from .autosave import Conflict, SessionClosed, bump_revision
+from .fields import FieldError
 from .models import (
     ActionPoint,
     ActionProposal,
@@ -49,6 +49,7 @@ from .models import (
     new_join_code,
 )
 from .present import looks_like_code, normalise
+from .services import add_action_text, stored_action_fields
 
 SESSION_KEY = "actiescan_phones"
 # How many tables one browser remembers (a phone joins one, in practice).
@@ -575,36 +576,27 @@ def add_proposal(*, participant: PhoneParticipant, session_factor: SessionFactor
     )
 
 
-def stored_text(action: ActionPoint) -> tuple[str, int]:
-    """An action point's text and its version as stored now (not as loaded earlier)."""
-    return ActionPoint.objects.filter(pk=action.pk).values_list("text", "text_version").get()
-
-
 class StillTyping(Exception):
     """The action point kept changing while a proposal was being added: try again."""
 
 
 def adopt_proposal(*, session: ScanSession, proposal: ActionProposal, position: int, user,
                    on_saved=None) -> ActionPoint:
-    """Add a proposal to action point `position` of its factor through the same conflict-safe
-    save as typing (autosave.save_field, with the version stored now): an empty point gets the
-    proposal, a point with text gets it below that text; nothing typed is replaced. A save that
-    came in between is read again and the proposal added to that (StillTyping after a few
-    tries). A proposal already in the text is not added twice."""
+    """Add a proposal to action point `position` of its factor (services.add_action_text: an
+    empty point gets the proposal, a point with text gets it below that text, nothing typed is
+    replaced, nothing added twice), in one click. A save that came in between is read again and
+    the proposal added to that (StillTyping after a few tries)."""
     action = ActionPoint.objects.filter(
         session_factor_id=proposal.session_factor_id, position=position
     ).first()
     if action is None:
         raise FieldError(_("Dit actiepunt bestaat niet."))
-    key = key_for("action", action.pk, "text")
     for _attempt in range(3):
-        text, version = stored_text(action)
+        stored = stored_action_fields(action)
         try:
             with transaction.atomic():
-                if proposal.text not in text:
-                    value = f"{text.rstrip()}\n\n{proposal.text}" if text.strip() else proposal.text
-                    save_field(session=session, key=key, values=[value], version=version,
-                               user=user, on_saved=on_saved)
+                add_action_text(session=session, action_point=action, text=proposal.text,
+                                stored=stored, user=user, on_saved=on_saved)
                 # In the save's transaction: the phones woken by it see the adoption.
                 ActionProposal.objects.filter(pk=proposal.pk).update(
                     adopted_into=position, adopted_at=timezone.now(), adopted_by=user,

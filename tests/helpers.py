@@ -1,7 +1,7 @@
 """Helpers every test module may import (fixtures live in conftest.py): users in their roles, a
 planned session, logged-in clients, a thread with its own connection, the autosave and sync
-calls as the browser makes them, a live stream read through the ASGI app, and a phone joining a
-table."""
+calls as the browser makes them, the structure of a tagged PDF, a live stream read through the
+ASGI app, and a phone joining a table."""
 
 import asyncio
 import json

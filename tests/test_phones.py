@@ -684,7 +684,7 @@ def test_adopting_is_conflict_safe_against_a_save_in_between(running_session, mo
     propose(phone, running_session, factor, "Het idee")
     proposal = ActionProposal.objects.get()
     point = factor.action_points.get(position=1)
-    real_read, real_save = phones.stored_text, phones.save_field
+    real_read, real_save = services.stored_action_fields, services.save_field
     versions = []
 
     def read_then_someone_types(action):
@@ -698,8 +698,8 @@ def test_adopting_is_conflict_safe_against_a_save_in_between(running_session, mo
         versions.append(kwargs["version"])
         return real_save(**kwargs)
 
-    monkeypatch.setattr(phones, "stored_text", read_then_someone_types)
-    monkeypatch.setattr(phones, "save_field", save)
+    monkeypatch.setattr(phones, "stored_action_fields", read_then_someone_types)
+    monkeypatch.setattr(services, "save_field", save)
     phones.adopt_proposal(session=running_session, proposal=proposal, position=1, user=moderator)
     point.refresh_from_db()
     assert point.text == "Net getypt\n\nHet idee"
