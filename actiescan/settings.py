@@ -366,3 +366,10 @@ ACTIESCAN_MAX_RECIPIENTS = envint("ACTIESCAN_MAX_RECIPIENTS", 10)
 ACTIESCAN_SHARE_EXPIRY_REMINDER_DAYS = envint("ACTIESCAN_SHARE_EXPIRY_REMINDER_DAYS", 7)
 # The app's own address, for links in mails sent without a request (reminders, cancellations).
 ACTIESCAN_BASE_URL = os.environ.get("ACTIESCAN_BASE_URL", "http://127.0.0.1:8000" if DEBUG else "")
+# Taking part from a phone (sessions/phones.py): a join code works this many hours (a phone's
+# access ends with it, and with the session); at most this many phones join one table; a client
+# may type this many wrong join codes in 15 minutes before its wrong codes are refused (a valid
+# code always opens).
+ACTIESCAN_JOIN_CODE_HOURS = envint("ACTIESCAN_JOIN_CODE_HOURS", 6)
+ACTIESCAN_PHONES_PER_TABLE = envint("ACTIESCAN_PHONES_PER_TABLE", 30)
+ACTIESCAN_JOIN_CODE_MAX_FAILURES = envint("ACTIESCAN_JOIN_CODE_MAX_FAILURES", 20)

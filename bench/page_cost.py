@@ -136,6 +136,41 @@ def main():
     print(f"{'sync, one change, with token':<28} {median:>10.1f} {queries:>8}")
     median, queries = measure_204(Client(), reverse("healthz"), runs, status=200)
     print(f"{'healthz (floor)':<28} {median:>10.1f} {queries:>8}")
+    measure_phone(mod_client, moderator, running, runs)
+
+
+def measure_phone(mod_client, moderator, session, runs):
+    """A phone at the table (sessions/phones.py): its page, its poll, its own mark, and the
+    moderator's side panel with the table's input."""
+    from sessions import phones
+
+    factor = session.factors.order_by("position").first()
+    phones.set_mark_round(session=session, session_factor=factor, action="open")
+    _code, plain = phones.create_code(session=session, user=moderator)
+    phone = Client()
+    phone.post(reverse("sessions:phone_enter"), {"code": plain})
+    page = reverse("sessions:phone", args=[session.pk])
+    for name, client, url, status, headers in (
+        ("phone page", phone, page, 200, None),
+        ("phone poll, one change", phone, reverse("sessions:phone_sync", args=[session.pk]) + "?since=0", 200, None),
+        ("side panel (fragment)", mod_client, reverse("sessions:table_voices", args=[session.pk]), 200,
+         {"HX-Request": "true", "HX-Target": "table-voices"}),
+    ):
+        median, queries = measure_204(client, url, runs, status=status, headers=headers)
+        print(f"{name:<28} {median:>10.1f} {queries:>8}")
+    url = reverse("sessions:phone_mark", args=[session.pk])
+    timings, queries = [], 0
+    for n in range(runs + 1):
+        data = {"factor": factor.pk, "current": "startend", "desired": ["gevorderd", "voldragen"][n % 2]}
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            response = phone.post(url, data, HTTP_ACCEPT="application/json")
+            elapsed = time.perf_counter() - started
+        assert response.status_code == 200, response.content
+        if n:
+            timings.append(elapsed)
+            queries = len(captured)
+    print(f"{'phone mark':<28} {statistics.median(timings) * 1000:>10.1f} {queries:>8}")
 
 
 def measure_204(client, url, runs, status=204, headers=None):

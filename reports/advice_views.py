@@ -24,6 +24,7 @@ from sessions.access import get_session
 from sessions.autosave import Conflict, FieldNotFound, saved_payload
 from sessions.fields import FieldError, whole_number
 from sessions.models import FieldRevision, ScanSession
+from sessions.phones import mark_spreads
 from sessions.services import factors_with_actions
 
 from . import document, services
@@ -86,9 +87,13 @@ def editor(request, pk):
     advice = services.get_or_draft_advice(session=session, user=request.user)
     audit.record(request, session, audit.VIEWED_ADVICE, detail="editor")
     factors = list(factors_with_actions(session).select_related("advice_section"))
+    # The table's own marks go into the advice only when the notulist takes them over.
+    spreads = mark_spreads(factors)
     for sf in factors:
+        spread = spreads[sf.pk]
         sf.sources = services.source_notes(
-            (_("Toelichting op het niveau"), sf.rationale), (_("Notulen"), sf.minutes))
+            (_("Toelichting op het niveau"), sf.rationale), (_("Notulen"), sf.minutes),
+            (_("Eigen inschattingen van de tafel"), spread.as_text() if spread.visible else ""))
     versions = list(
         advice.versions.select_related("finalized_by").prefetch_related("share_links").defer("pdf", "content")
     )

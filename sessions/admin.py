@@ -11,6 +11,7 @@ from .models import (
     Event,
     FieldRevision,
     Initiative,
+    JoinCode,
     Participant,
     PresentCode,
     Reflection,
@@ -125,6 +126,16 @@ class ReflectionAdmin(DeletedOnlyWithParentMixin, admin.ModelAdmin):
 @admin.register(PresentCode)
 class PresentCodeAdmin(DeletedOnlyWithParentMixin, ReadOnlyAdmin):
     """Read-only: codes are made and revoked by the moderator on the session's screen."""
+
+    list_display = ["session", "expires_at", "revoked_at", "created_by"]
+    list_select_related = ["session__initiative", "created_by"]
+    fields = ["session", "expires_at", "revoked_at", "created_by", "created_at"]
+    readonly_fields = fields
+
+
+@admin.register(JoinCode)
+class JoinCodeAdmin(DeletedOnlyWithParentMixin, ReadOnlyAdmin):
+    """Read-only: codes to join from a phone are made and revoked by the moderator."""
 
     list_display = ["session", "expires_at", "revoked_at", "created_by"]
     list_select_related = ["session__initiative", "created_by"]

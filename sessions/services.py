@@ -241,6 +241,20 @@ def stored_action_fields(action_point: ActionPoint) -> dict:
     ).get()
 
 
+def add_action_text(*, session: ScanSession, action_point: ActionPoint, text: str, stored: dict,
+                    user, on_saved=None) -> bool:
+    """Add `text` to an action point's text as `stored` (stored_action_fields): the text itself
+    when the point is empty, below what is there otherwise (a blank line between), nothing when
+    it is there already. Through the same conflict-safe save as typing (autosave.save_field with
+    the stored version): autosave.Conflict when someone saved in between. Whether it wrote."""
+    if text in stored["text"]:
+        return False
+    value = f"{stored['text'].rstrip()}\n\n{text}" if stored["text"].strip() else text
+    save_field(session=session, key=key_for("action", action_point.pk, "text"), values=[value],
+               version=stored["text_version"], user=user, on_saved=on_saved)
+    return True
+
+
 def take_over_example(*, session: ScanSession, action_point: ActionPoint, example, user,
                       append: bool = False, on_saved=None) -> TakenOver:
     """Use an example action point (actiescan.ActionExample) as the starting text of
@@ -259,11 +273,8 @@ def take_over_example(*, session: ScanSession, action_point: ActionPoint, exampl
         raise NeedsConfirmation()
     filled = []
     with transaction.atomic():
-        save_field(
-            session=session, key=key_for("action", action_point.pk, "text"),
-            values=[f"{stored['text'].rstrip()}\n\n{text}" if appended else text],
-            version=stored["text_version"], user=user, on_saved=on_saved,
-        )
+        add_action_text(session=session, action_point=action_point, text=text, stored=stored,
+                        user=user, on_saved=on_saved)
         for name, value in (("owner", example.shown_owner), ("timeframe", example.shown_timeframe)):
             if stored[name].strip() or not value.strip():
                 continue

@@ -1,6 +1,16 @@
 from django.urls import path
 
-from .views import inspiration, live, planning, prepare, present, stream, workshop
+from .views import (
+    inspiration,
+    live,
+    phones,
+    planning,
+    prepare,
+    present,
+    stream,
+    table,
+    workshop,
+)
 
 app_name = "sessions"
 urlpatterns = [
@@ -75,4 +85,43 @@ urlpatterns = [
     path("scherm/sessie/<int:pk>/", present.screen, name="present"),
     path("scherm/sessie/<int:pk>/sync/", present.sync, name="present_sync"),
     path("scherm/sessie/<int:pk>/casus/", present.case, name="present_case"),
+    path("scherm/sessie/<int:pk>/spreiding/", table.present_spread, name="present_spread"),
+    # Taking part from a phone: join codes made by the moderator, entered on /mee/; the table's
+    # marks and ideas beside the moderator's screen
+    path("sessies/<int:pk>/meedoen/", table.join_codes, name="join_codes"),
+    path("sessies/<int:pk>/meedoen/codes/", table.join_code_create, name="join_code_create"),
+    path(
+        "sessies/<int:pk>/meedoen/codes/<int:code_pk>/intrekken/",
+        table.join_code_revoke,
+        name="join_code_revoke",
+    ),
+    path(
+        "sessies/<int:pk>/meedoen/telefoons/<int:phone_pk>/verwijderen/",
+        table.phone_remove,
+        name="phone_remove",
+    ),
+    path("sessies/<int:pk>/tafel/", table.table_voices, name="table_voices"),
+    path("sessies/<int:pk>/tafel/spreiding/", table.mark_spreads, name="mark_spreads"),
+    path(
+        "sessies/<int:pk>/tafel/<int:factor_pk>/inschattingen/",
+        table.mark_round,
+        name="mark_round",
+    ),
+    path(
+        "sessies/<int:pk>/tafel/voorstellen/<int:proposal_pk>/overnemen/",
+        table.proposal_adopt,
+        name="proposal_adopt",
+    ),
+    path(
+        "sessies/<int:pk>/tafel/voorstellen/<int:proposal_pk>/weghalen/",
+        table.proposal_dismiss,
+        name="proposal_dismiss",
+    ),
+    path("mee/", phones.enter, name="phone_enter"),
+    path("mee/stoppen/", phones.leave, name="phone_leave"),
+    path("mee/sessie/<int:pk>/", phones.phone, name="phone"),
+    path("mee/sessie/<int:pk>/stream/", phones.stream, name="phone_stream"),
+    path("mee/sessie/<int:pk>/sync/", phones.sync, name="phone_sync"),
+    path("mee/sessie/<int:pk>/inschatting/", phones.mark, name="phone_mark"),
+    path("mee/sessie/<int:pk>/voorstel/", phones.proposal, name="phone_proposal"),
 ]

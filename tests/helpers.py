@@ -1,7 +1,9 @@
 """Helpers every test module may import (fixtures live in conftest.py): users in their roles, a
-planned session, logged-in clients, a thread with its own connection, and the autosave and sync
-calls as the browser makes them."""
+planned session, logged-in clients, a thread with its own connection, the autosave and sync
+calls as the browser makes them, the structure of a tagged PDF, a live stream read through the
+ASGI app, and a phone joining a table."""
 
+import asyncio
 import json
 import os
 import re
@@ -9,12 +11,16 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from contextlib import contextmanager
 from datetime import datetime
 
+from asgiref.sync import sync_to_async
+from asgiref.testing import ApplicationCommunicator
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.asgi import get_asgi_application
 from django.db import connections
 from django.urls import reverse
 from django.utils import timezone
@@ -220,3 +226,93 @@ def figure_alts(pdf_bytes) -> list[str]:
     pdf = pikepdf.open(io.BytesIO(bytes(pdf_bytes)))
     return [str(element.get("/Alt", "")) for element in structure(pdf.Root.StructTreeRoot)
             if str(element.S) == "/Figure"]
+# --- Live streams through Django's real ASGI application -----------------------------------------
+
+class EventStream:
+    """One open stream (server-sent events) of the ASGI app at `path`, read event by event."""
+
+    def __init__(self, path, cookie, *, since=None, last_event_id=None):
+        query = f"since={since}" if since is not None else ""
+        headers = [(b"cookie", f"sessionid={cookie}".encode()), (b"accept", b"text/event-stream")]
+        if last_event_id is not None:
+            headers.append((b"last-event-id", str(last_event_id).encode()))
+        self.communicator = ApplicationCommunicator(get_asgi_application(), {
+            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+            "scheme": "http", "path": path,
+            "raw_path": b"", "query_string": query.encode(), "root_path": "",
+            "headers": headers, "client": ("127.0.0.1", 50000), "server": ("testserver", 80),
+        })
+        self.buffer = ""
+        self.status = None
+        self.ended = False
+
+    async def start(self):
+        await self.communicator.send_input({"type": "http.request", "body": b"", "more_body": False})
+        message = await self.communicator.receive_output(10)
+        self.status = message["status"]
+        self.headers = {k.decode().lower(): v.decode() for k, v in message["headers"]}
+        return self
+
+    async def next_event(self, timeout=5.0) -> dict:
+        """The next event as {"event", "id", "data"}; {} when the stream ended."""
+        deadline = time.monotonic() + timeout
+        while "\n\n" not in self.buffer:
+            if self.ended:
+                return {}
+            message = await self.communicator.receive_output(max(0.01, deadline - time.monotonic()))
+            self.buffer += message.get("body", b"").decode()
+            self.ended = not message.get("more_body", False)
+        block, self.buffer = self.buffer.split("\n\n", 1)
+        fields = {"event": "message", "id": None, "data": ""}
+        for line in block.splitlines():
+            name, _, value = line.partition(": ")
+            if name in ("event", "id"):
+                fields[name] = value
+            elif line.startswith("data:"):
+                fields["data"] = line[5:].strip()
+        return fields
+
+    async def close(self):
+        await self.communicator.send_input({"type": "http.disconnect"})
+        try:
+            await self.communicator.wait(2)
+        except (TimeoutError, asyncio.CancelledError):
+            pass
+
+
+def elsewhere(work, *args):
+    """Run sync work (a save through the test client) from the async scenario in another thread,
+    which gives its database connection back when done."""
+
+    def run():
+        try:
+            return work(*args)
+        finally:
+            connections.close_all()
+
+    return sync_to_async(run)()
+
+
+def run_async(scenario, *args):
+    """asyncio.run(scenario(*args)) in a thread of its own: the browser tests' Playwright keeps an
+    event loop running in the test thread of the same pytest worker."""
+    thread, outcome = in_thread(lambda: asyncio.run(scenario(*args)))
+    thread.join(60)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+# --- Phones at the table ---------------------------------------------------------------------------
+
+def make_join_code(session, user) -> str:
+    """A new join code of the session, as the moderator reads it off the screen (KDTR-7M4P)."""
+    from sessions import phones
+
+    _code, plain = phones.create_code(session=session, user=user)
+    return phones.display_code(plain)
+
+
+def join_phone(client, code, name="", **extra):
+    """A phone enters the join code on /mee/, as its browser sends it."""
+    return client.post(reverse("sessions:phone_enter"), {"code": code, "name": name}, **extra)

@@ -7,94 +7,21 @@ import json
 import time
 
 import pytest
-from asgiref.sync import sync_to_async
-from asgiref.testing import ApplicationCommunicator
-from django.core.asgi import get_asgi_application
-from django.db import connection, connections
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
 from sessions.models import ScanSession
 from sessions.push.hub import get_hub
 
-from .helpers import client_for, in_thread, save
+from .helpers import EventStream, client_for, elsewhere, in_thread, run_async, save
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-class Stream:
-    """One open stream of the ASGI app, read event by event."""
-
-    def __init__(self, session, cookie, *, since=None, last_event_id=None):
-        query = f"since={since}" if since is not None else ""
-        headers = [(b"cookie", f"sessionid={cookie}".encode()), (b"accept", b"text/event-stream")]
-        if last_event_id is not None:
-            headers.append((b"last-event-id", str(last_event_id).encode()))
-        self.communicator = ApplicationCommunicator(get_asgi_application(), {
-            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
-            "scheme": "http", "path": reverse("sessions:stream", args=[session.pk]),
-            "raw_path": b"", "query_string": query.encode(), "root_path": "",
-            "headers": headers, "client": ("127.0.0.1", 50000), "server": ("testserver", 80),
-        })
-        self.buffer = ""
-        self.status = None
-        self.ended = False
-
-    async def start(self):
-        await self.communicator.send_input({"type": "http.request", "body": b"", "more_body": False})
-        message = await self.communicator.receive_output(10)
-        self.status = message["status"]
-        self.headers = {k.decode().lower(): v.decode() for k, v in message["headers"]}
-        return self
-
-    async def next_event(self, timeout=5.0) -> dict:
-        """The next event as {"event", "id", "data"}; {} when the stream ended."""
-        deadline = time.monotonic() + timeout
-        while "\n\n" not in self.buffer:
-            if self.ended:
-                return {}
-            message = await self.communicator.receive_output(max(0.01, deadline - time.monotonic()))
-            self.buffer += message.get("body", b"").decode()
-            self.ended = not message.get("more_body", False)
-        block, self.buffer = self.buffer.split("\n\n", 1)
-        fields = {"event": "message", "id": None, "data": ""}
-        for line in block.splitlines():
-            name, _, value = line.partition(": ")
-            if name in ("event", "id"):
-                fields[name] = value
-            elif line.startswith("data:"):
-                fields["data"] = line[5:].strip()
-        return fields
-
-    async def close(self):
-        await self.communicator.send_input({"type": "http.disconnect"})
-        try:
-            await self.communicator.wait(2)
-        except (TimeoutError, asyncio.CancelledError):
-            pass
-
-
-def elsewhere(work, *args):
-    """Run sync work (a save through the test client) from the async scenario in another thread,
-    which gives its database connection back when done."""
-
-    def run():
-        try:
-            return work(*args)
-        finally:
-            connections.close_all()
-
-    return sync_to_async(run)()
-
-
-def run(scenario, *args):
-    """asyncio.run(scenario(*args)) in a thread of its own: the browser tests' Playwright keeps an
-    event loop running in the test thread of the same pytest worker."""
-    thread, outcome = in_thread(lambda: asyncio.run(scenario(*args)))
-    thread.join(60)
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["value"]
+def Stream(session, cookie, **kwargs) -> EventStream:
+    """The open stream of a session screen (cockpit, notulist, wrap-up)."""
+    return EventStream(reverse("sessions:stream", args=[session.pk]), cookie, **kwargs)
 
 
 def cookie_of(client) -> str:
@@ -126,7 +53,7 @@ def test_a_change_reaches_an_open_screen_at_once(running_session, people):
         await stream.close()
         return change, elapsed
 
-    change, elapsed = run(scenario)
+    change, elapsed = run_async(scenario)
     running_session.refresh_from_db()
     assert change["event"] == "message" and change["id"] == str(running_session.revision)
     data = json.loads(change["data"])
@@ -151,7 +78,7 @@ def test_a_reconnecting_screen_gets_what_it_missed(running_session, people):
         await stream.close()
         return ready, catch_up
 
-    ready, catch_up = run(scenario)
+    ready, catch_up = run_async(scenario)
     running_session.refresh_from_db()
     assert ready["event"] == "ready"
     fields = json.loads(catch_up["data"])["fields"]
@@ -184,7 +111,7 @@ def test_a_change_committed_by_another_process_is_found(running_session, people)
         await stream.close()
         return change
 
-    change = run(scenario)
+    change = run_async(scenario)
     assert change["id"] == str(running_session.revision + 1)
 
 
@@ -202,7 +129,7 @@ def test_logging_out_ends_the_stream(running_session, people):
         end = await stream.next_event(timeout=2)
         return denied, end
 
-    denied, end = run(scenario)
+    denied, end = run_async(scenario)
     assert denied["event"] == "denied" and "Geheim" not in denied["data"]
     assert end == {}
 
@@ -218,7 +145,7 @@ def test_a_closed_tab_frees_its_place(running_session, people):
         await asyncio.sleep(0.1)
         return open_now, get_hub().stream_count()
 
-    open_now, after = run(scenario)
+    open_now, after = run_async(scenario)
     assert open_now == 1 and after == 0
 
 
@@ -234,7 +161,7 @@ def test_an_idle_stream_sends_a_heartbeat(running_session, people, settings):
         await stream.close()
         return ping
 
-    assert run(scenario)["event"] == "ping"
+    assert run_async(scenario)["event"] == "ping"
 
 
 def test_who_may_not_see_the_session_gets_no_stream(running_session, outsider):
@@ -243,9 +170,9 @@ def test_who_may_not_see_the_session_gets_no_stream(running_session, outsider):
         body = await stream.communicator.receive_output(5)
         return stream.status, body
 
-    status, _ = run(scenario, cookie_of(client_for(Client, outsider)))
+    status, _ = run_async(scenario, cookie_of(client_for(Client, outsider)))
     assert status == 404
-    status, body = run(scenario, "none")
+    status, body = run_async(scenario, "none")
     assert status == 401 and b"uitgelogd" in body["body"]
 
 

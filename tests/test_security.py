@@ -14,20 +14,31 @@ from django.utils import timezone
 
 from reports import services as advice_services
 from reports.models import AdviceVersion, ShareLink
-from sessions import autosave, present, services
+from sessions import autosave, phones, present, services
 from sessions.models import (
     ActionPoint,
+    ActionProposal,
     AuditEvent,
     Event,
     FieldRevision,
+    JoinCode,
     Participant,
+    PhoneParticipant,
     PresentCode,
     Reflection,
     ScanSession,
+    SessionFactor,
     Status,
 )
 
-from .helpers import PASSWORD, client_for, plan_session, settings_in_production
+from .helpers import (
+    PASSWORD,
+    client_for,
+    join_phone,
+    make_join_code,
+    plan_session,
+    settings_in_production,
+)
 
 # --- Fixtures -----------------------------------------------------------------------------------
 
@@ -115,6 +126,9 @@ def member_pages(session, version):
         reverse("account"),
         reverse("password_change"),
         reverse("two_factor"),
+        reverse("sessions:join_codes", args=[pk]),
+        reverse("sessions:table_voices", args=[pk]),
+        reverse("sessions:mark_spreads", args=[pk]),
     ] + ([reverse("reports:advice_send", args=[pk, version.number])] if version else [])
 
 
@@ -160,6 +174,14 @@ def test_every_page_sends_a_strict_csp_and_has_no_inline_code(finished, moderato
     ):
         response = anonymous.get(url)
         assert response.status_code == status, url
+        assert_strict_csp_and_no_inline_code(response, url)
+        checked += 1
+    # A phone at the table, without an account.
+    phone = Client()
+    join_phone(phone, make_join_code(running, moderator))
+    for url in (reverse("sessions:phone_enter"), reverse("sessions:phone", args=[running.pk])):
+        response = phone.get(url)
+        assert response.status_code == 200, url
         assert_strict_csp_and_no_inline_code(response, url)
         checked += 1
     assert checked >= 30
@@ -277,7 +299,11 @@ PUBLIC = {"login", "logout", "healthz", "set_language", "shared", "shared_pdf",
           "password_reset", "password_reset_done", "password_reset_confirm",
           "password_reset_complete",
           # The present screen: a present code instead of a login (tests/test_present.py).
-          "present_enter", "present_leave", "present", "present_sync", "present_case"}
+          "present_enter", "present_leave", "present", "present_sync", "present_case",
+          "present_spread",
+          # A phone at the table: a join code instead of a login (tests/test_phones.py).
+          "phone_enter", "phone_leave", "phone", "phone_stream", "phone_sync", "phone_mark",
+          "phone_proposal"}
 EXAMPLE_VALUES = {"uidb64": "MQ", "pk": "1", "factor_pk": "1", "participant_pk": "1", "link_pk": "1", "number": "1",
                   "direction": "omhoog", "token": "x" * 43}
 
@@ -364,12 +390,16 @@ def world(finished, moderator, notulist, initiative):
     section = session.advice.sections.first()
     event = Event.objects.create(name="Werkbijeenkomst", starts_at=timezone.now(), organiser=None)
     code = present.create_code(session=session, user=moderator)
+    join_code, _plain = phones.create_code(session=session, user=moderator)
+    phone = PhoneParticipant.objects.create(session=session, join_code=join_code, name="Anna")
+    proposal = ActionProposal.objects.create(participant=phone, session_factor=factor, text="Idee")
     revision = FieldRevision.objects.create(session=session, field=f"factor:{factor.pk}:minutes",
                                             value="Een oude versie", version=1, author=moderator)
     return {
         "session": session, "initiative": initiative, "version": version, "link": link,
         "participant": participant, "factor": factor, "action": action, "section": section,
-        "event": event, "code": code, "revision": revision,
+        "event": event, "code": code, "revision": revision, "join_code": join_code, "phone": phone,
+        "proposal": proposal,
     }
 
 
@@ -433,6 +463,16 @@ OBJECT_VIEWS = {
     "reports:preparation_sheet": ("get", lambda w: [w["session"].pk], {}, None),
     "sessions:present_code_create": ("post", lambda w: [w["session"].pk], {}, "notulist"),
     "sessions:present_code_revoke": ("post", lambda w: [w["session"].pk, w["code"].pk], {}, "notulist"),
+    # Taking part from a phone (tests/test_phones.py): the notulist sees, the moderator runs.
+    "sessions:join_codes": ("get", lambda w: [w["session"].pk], {}, None),
+    "sessions:join_code_create": ("post", lambda w: [w["session"].pk], {}, "notulist"),
+    "sessions:join_code_revoke": ("post", lambda w: [w["session"].pk, w["join_code"].pk], {}, "notulist"),
+    "sessions:phone_remove": ("post", lambda w: [w["session"].pk, w["phone"].pk], {}, "notulist"),
+    "sessions:table_voices": ("get", lambda w: [w["session"].pk], {}, None),
+    "sessions:mark_spreads": ("get", lambda w: [w["session"].pk], {}, None),
+    "sessions:mark_round": ("post", lambda w: [w["session"].pk, w["factor"].pk], {"action": "reveal"}, "notulist"),
+    "sessions:proposal_adopt": ("post", lambda w: [w["session"].pk, w["proposal"].pk], {"position": "1"}, "notulist"),
+    "sessions:proposal_dismiss": ("post", lambda w: [w["session"].pk, w["proposal"].pk], {}, "notulist"),
 }
 # Pages without an object: who may open them is a matter of role only.
 ROLE_VIEWS = {
@@ -457,7 +497,11 @@ ROLE_VIEWS = {
 TOKEN_VIEWS = {"reports:shared", "reports:shared_pdf",
                # The present screen opens with a present code (tests/test_present.py).
                "sessions:present_enter", "sessions:present_leave", "sessions:present",
-               "sessions:present_sync", "sessions:present_case"}
+               "sessions:present_sync", "sessions:present_case", "sessions:present_spread",
+               # A phone opens its table with a join code (tests/test_phones.py).
+               "sessions:phone_enter", "sessions:phone_leave", "sessions:phone",
+               "sessions:phone_stream", "sessions:phone_sync", "sessions:phone_mark",
+               "sessions:phone_proposal"}
 
 
 def test_the_access_tables_cover_every_url_of_sessions_and_reports():
@@ -476,6 +520,10 @@ def snapshot(session):
         AuditEvent.objects.filter(user__username="pieter").count(),
         ScanSession.objects.count(), Reflection.objects.count(),
         PresentCode.objects.filter(revoked_at__isnull=True).count(),
+        list(JoinCode.objects.values_list("revoked_at", flat=True)),
+        list(PhoneParticipant.objects.values_list("left_at", flat=True)),
+        list(ActionProposal.objects.values_list("adopted_into", "dismissed_at")),
+        list(SessionFactor.objects.order_by("pk").values_list("marks_open", "marks_revealed", "marks_on_screen")),
     )
 
 

@@ -273,7 +273,7 @@ def test_the_session_tabs_are_named_alike_without_numbers(running_session, moder
     tabs = re.findall(r"<li><a href=\"[^\"]+\"(?: aria-current=\"page\")?>([^<]+)</a></li>",
                       html.split('class="tabs"')[1].split("</nav>")[0])
     assert tabs == ["Voorbereiding", "Scan (moderator)", "Notulen (notulist)", "Totaaloverzicht",
-                    "Reflectie", "Presentatiescherm"]
+                    "Reflectie", "Presentatiescherm", "Telefoons"]
 
 
 def test_the_500_page_is_styled_and_needs_no_request(rf):

@@ -270,6 +270,12 @@ class SessionFactor(models.Model):
     minutes = models.TextField(_("notulen"), blank=True)
     minutes_version = models.PositiveIntegerField(default=0)
     seconds_spent = models.PositiveIntegerField(default=0)
+    # "Wat denken jullie?": while open, the phones at the table mark their own view of this
+    # factor (sessions.phones). The spread of those marks shows once enough phones marked, or
+    # when the moderator reveals it; on the present screen only when the moderator chooses so.
+    marks_open = models.BooleanField(_("eigen inschattingen open"), default=False)
+    marks_revealed = models.BooleanField(_("spreiding vrijgegeven"), default=False)
+    marks_on_screen = models.BooleanField(_("spreiding op het presentatiescherm"), default=False)
 
     class Meta:
         ordering = ["position", "pk"]

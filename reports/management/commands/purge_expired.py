@@ -8,12 +8,15 @@ A session is due when the latest finalized version of its advice (AdviceVersion.
 is older than ACTIESCAN_RETENTION_MONTHS (default 24) months. Of a due session it clears every
 free text and name: the minutes, rationales and notes, the participants, the saved history, the
 advice texts and PDFs (a version's content shrinks to the factor codes and levels), the owners
-and status notes of the action points, the browser names in the share-link log, and it revokes
+and status notes of the action points, the browser names in the share-link log, the first names
+of the phones at the table and their ideas for action points, the join codes, and it revokes
 the share links, the addresses and messages of the advice's e-mails. What stays are the anonymous levels (SessionFactor factor, current and desired
-level) for statistics, and the audit log. Running it again changes nothing more.
+level, and the anonymous spread of the phones' own marks) for statistics, and the audit log.
+Running it again changes nothing more.
 
-Also removes records of wrong share-link tokens and of password-reset requests older than a day
-(hashed client addresses that only serve the rate limits).
+Also removes records of wrong share-link tokens, wrong present and join codes and of
+password-reset requests older than a day (hashed client addresses that only serve the rate
+limits).
 
 Run it daily (cron or a scheduled job). It lives in the reports app because it clears both the
 session and its advice."""
@@ -29,8 +32,12 @@ from django.utils import timezone
 from actiescan.models import PasswordResetRequest
 from sessions.models import (
     ActionPoint,
+    ActionProposal,
     FieldRevision,
+    JoinCode,
+    JoinCodeFailure,
     Participant,
+    PhoneParticipant,
     PresentCode,
     PresentCodeFailure,
     Reflection,
@@ -67,6 +74,10 @@ LABELS = [
     ("reflections", "reflecties van sessies gewist"),
     ("present_codes", "schermcodes verwijderd"),
     ("present_failures", "verkeerde schermcode-pogingen verwijderd"),
+    ("phone_names", "telefoons aan tafel: voornaam gewist"),
+    ("proposals", "ideeën voor actiepunten van de tafel verwijderd"),
+    ("join_codes", "meedoecodes verwijderd"),
+    ("join_failures", "verkeerde meedoecode-pogingen verwijderd"),
 ]
 
 
@@ -154,6 +165,14 @@ def purge(session_ids, now) -> Counter:
         .update(insights="", levels="", possibilities="")
     )
     counts["present_codes"], _ = PresentCode.objects.filter(session_id__in=ids).delete()
+    # The phones at the table: names and ideas go; their own marks stay, counted without names.
+    counts["phone_names"] = (
+        PhoneParticipant.objects.filter(session_id__in=ids).exclude(name="").update(name="")
+    )
+    counts["proposals"], _ = ActionProposal.objects.filter(
+        session_factor__session_id__in=ids
+    ).delete()
+    counts["join_codes"], _ = JoinCode.objects.filter(session_id__in=ids).delete()
     return counts
 
 
@@ -185,6 +204,9 @@ class Command(BaseCommand):
                 at__lt=now - timezone.timedelta(days=1)
             ).delete()
             counts["present_failures"], _ = PresentCodeFailure.objects.filter(
+                at__lt=now - timezone.timedelta(days=1)
+            ).delete()
+            counts["join_failures"], _ = JoinCodeFailure.objects.filter(
                 at__lt=now - timezone.timedelta(days=1)
             ).delete()
             counts["reset_requests"], _ = PasswordResetRequest.objects.filter(
