@@ -7,22 +7,9 @@ from playwright.sync_api import expect
 
 from sessions.models import FieldRevision, SessionFactor
 
-from ..helpers import plan_session
-from .helpers import SYNC_TIMEOUT, all_saved, log_in
+from .helpers import SYNC_TIMEOUT, all_saved
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-@pytest.fixture
-def table(browser, live_server, moderator, notulist, initiative):
-    session = plan_session(initiative, moderator, notulist)
-    contexts = [browser.new_context(locale="nl-NL", viewport={"width": 1366, "height": 900})
-                for _ in range(2)]
-    mod_page, not_page = (context.new_page() for context in contexts)
-    log_in(mod_page, live_server, "jeroen")
-    log_in(not_page, live_server, "fatima")
-    yield session, mod_page, not_page, contexts
-    for context in contexts:
-        context.close()
 
 
 def test_moderator_and_notulist_run_a_session_together(table, live_server):

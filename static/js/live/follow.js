@@ -17,12 +17,17 @@ import { sessionClosed, unsavedCount } from "./fields.js";
 import { flushWithin, lastInput } from "./saving.js";
 
 const IDLE_MS = 3000;
+const CONTROLS = "a[href], button, input, select, textarea, summary, [contenteditable]";
 const TICK_MS = 1000;
 const STORAGE_PREFIX = "actiescan:follow-off:";
 
 let table = null; // {factor: "12", wrapUp: false}
 let pausedAt = null; // the table's place when the person went to look elsewhere
 let going = false;
+// The minutes field this module put the cursor in after following, until the person uses it
+// (a key, a click): a field she has not touched yet is not hers to keep, so the next move of
+// the table may take the cursor along again.
+let placedFocus = null;
 
 function place(where) {
   return where.wrapUp ? "wrap-up" : "factor:" + where.factor;
@@ -81,10 +86,11 @@ function region() {
 }
 
 function idle() {
+  const placed = placedFocus !== null && document.activeElement === placedFocus;
   return (
     unsavedCount() === 0 &&
     now() - lastInput() >= IDLE_MS &&
-    !fieldFocusedWithin(region())
+    (placed || !fieldFocusedWithin(region()))
   );
 }
 
@@ -180,10 +186,15 @@ function go(byPerson) {
       }
       markTable();
       hideNotice();
+      // The cursor was nowhere to type (the page, <main>, something the swap removed): it goes
+      // to the minutes now on the screen, so the next keystroke lands there.
       const active = document.activeElement;
-      if (byPerson || !active || active === document.body) {
+      if (byPerson || !active || !active.isConnected || !active.matches(CONTROLS)) {
         const minutes = document.querySelector('#live-body [data-autosave="text"]');
-        if (minutes) minutes.focus();
+        if (minutes) {
+          minutes.focus();
+          placedFocus = byPerson ? null : minutes;
+        }
       }
     })
     .catch(() => {
@@ -223,6 +234,16 @@ export function startFollowing() {
     /* follow by default */
   }
   document.addEventListener("click", clickedWithin);
+  const taken = (event) => {
+    if (event.target !== placedFocus) placedFocus = null;
+  };
+  document.addEventListener("keydown", () => {
+    placedFocus = null;
+  });
+  document.addEventListener("pointerdown", () => {
+    placedFocus = null;
+  });
+  document.addEventListener("focusin", taken);
   document.addEventListener("change", (event) => {
     if (event.target && event.target.id === "follow-moderator") {
       setFollowing(event.target.checked);

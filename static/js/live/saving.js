@@ -76,7 +76,7 @@ export function left(el) {
     if (Number(r.version) > Number(el.dataset.version)) {
       el.value = r.value;
       el.dataset.version = String(r.version);
-      setSavedStatus(f.key, r.at);
+      setStatus(f.key, "", "", false);
     }
   }
 }

@@ -38,7 +38,7 @@ function applyText(key, item) {
   const value = item.value === null || item.value === undefined ? "" : String(item.value);
   const f = getField(key);
   if (document.activeElement === el || (f && f.unsaved)) {
-    field(key, el, "text").remote = { value: value, version: item.version, at: item.saved_at || "" };
+    field(key, el, "text").remote = { value: value, version: item.version };
     if (!f || !f.unsaved) setStatus(key, "remote", fill(msg("remote-waiting"), { by: item.saved_by || "" }), false);
     return;
   }
