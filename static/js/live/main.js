@@ -6,14 +6,14 @@
  *
  *   dom, net, drafts, banners   small shared pieces
  *   fields                      one explicit state per field
- *   saving, conflicts           saving each field; the conflict panel
+ *   saving, conflicts           saving each field (and the conflict choices); the panel
  *   sync, poll                  applying a changes payload; the transport that fetches them
- *   session, follow, clock      the closed state; following the moderator; the factor clocks
+ *   session, late               the closed state; where text stored after closing went
+ *   follow, clock               following the moderator; the factor clocks
  *   presence, forms             reporting unsaved text; forms that wait for every save
  */
 
 import { startClocks } from "./clock.js";
-import { resolveConflict } from "./conflicts.js";
 import { csrfToken, isChoice, isText } from "./dom.js";
 import { purgeOldDrafts } from "./drafts.js";
 import { unsavedCount } from "./fields.js";
@@ -22,7 +22,7 @@ import { startFlushFirstForms } from "./forms.js";
 import { pollNow, resyncFully, startPolling } from "./poll.js";
 import { startReporting } from "./presence.js";
 import {
-  adopt, flush, flushPaused, left, offline, online, retryClicked, ticked, typed,
+  adopt, flush, flushPaused, left, offline, online, resolveConflict, retryClicked, ticked, typed,
 } from "./saving.js";
 
 function adoptWithin(root) {

@@ -1,8 +1,9 @@
 /**
  * Tells the server whether this screen holds text that is not saved yet, so that closing the
- * session can wait for it (docs/live-protocol.md, "Unsaved text"): at once when the first
- * unsaved text appears, every HEARTBEAT_MS while there is some, and once more when all is
- * saved. A screen with nothing unsaved sends nothing.
+ * session can wait for it (docs/live-protocol.md, "Unsaved text and closing"): at once when
+ * unsaved text appears, every HEARTBEAT_MS while there is some, and "all saved" once nothing
+ * has been unsaved for SETTLE_MS (a person typing in bursts does not report every pause). A
+ * screen with nothing unsaved sends nothing.
  */
 
 import { csrfToken, mainEl } from "./dom.js";
@@ -10,24 +11,49 @@ import { onStateChange, unsavedCount } from "./fields.js";
 import { jsonHeaders, request } from "./net.js";
 
 const HEARTBEAT_MS = 2000;
+const SETTLE_MS = 1000;
 const screen = Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, "0")).join("");
 
-let reported = 0;
+let reported = 0; // what the server was told last
 let heartbeat = null;
+let settle = null;
 
-function report(count) {
+function send(count) {
   const main = mainEl();
   if (!main || !main.dataset.unsavedUrl) return;
   reported = count;
-  clearTimeout(heartbeat);
-  heartbeat = count ? setTimeout(() => report(unsavedCount()), HEARTBEAT_MS) : null;
   const body = new URLSearchParams({ screen: screen, fields: String(count) });
   request(main.dataset.unsavedUrl, { method: "POST", headers: jsonHeaders(csrfToken()), body: body });
 }
 
+function beat() {
+  const count = unsavedCount();
+  if (count > 0) send(count);
+  heartbeat = reported > 0 ? setTimeout(beat, HEARTBEAT_MS) : null;
+}
+
+function changed() {
+  const count = unsavedCount();
+  if (count > 0) {
+    clearTimeout(settle);
+    settle = null;
+    if (reported === 0) {
+      send(count);
+      clearTimeout(heartbeat);
+      heartbeat = setTimeout(beat, HEARTBEAT_MS);
+    }
+  } else if (reported > 0 && settle === null) {
+    settle = setTimeout(() => {
+      settle = null;
+      if (unsavedCount() === 0) {
+        send(0);
+        clearTimeout(heartbeat);
+        heartbeat = null;
+      }
+    }, SETTLE_MS);
+  }
+}
+
 export function startReporting() {
-  onStateChange(() => {
-    const count = unsavedCount();
-    if ((count > 0) !== (reported > 0)) report(count);
-  });
+  onStateChange(changed);
 }

@@ -6,15 +6,15 @@
  */
 
 import { clearBanner, setBanner } from "./banners.js";
-import { openConflict } from "./conflicts.js";
+import { closeConflict, openConflict } from "./conflicts.js";
 import { readDraft, removeDraft, writeDraft } from "./drafts.js";
 import { choiceEls, csrfToken, msg, norm, now, seenRevision, textEl } from "./dom.js";
 import {
   State, allFields, field, getField, onStateChange, sessionClosed, setSavedStatus, setState,
   setStatus,
 } from "./fields.js";
+import { noteSavedAfterClose } from "./late.js";
 import { jsonHeaders, request } from "./net.js";
-import { noteSavedAfterClose } from "./session.js";
 
 const PAUSE_MS = 800; // save this long after the last keystroke …
 const LONGEST_WAIT_MS = 3000; // … but no later than this after the first unsaved one
@@ -319,6 +319,36 @@ function conflicted(f, req, json) {
   };
   setState(f, State.CONFLICT);
   openConflict(f);
+}
+
+/**
+ * The person's choice in the conflict panel:
+ *   merge       store the merge, made again by the server from the text as it is now
+ *   keep-mine   store this screen's text over the other
+ *   take-theirs take the stored text (saved again, so the choice is on record)
+ * Meanwhile she may have typed on: the draft kept it, and the choice takes it along.
+ */
+export function resolveConflict(key, action) {
+  const f = getField(key);
+  closeConflict(key);
+  if (!f || f.state !== State.CONFLICT) return;
+  const c = f.conflict;
+  f.conflict = null;
+  const el = textEl(key);
+  if (action === "take-theirs") {
+    if (el) {
+      el.value = c.theirs;
+      el.dataset.version = String(c.version);
+    }
+    writeDraft(f.session, f.key, c.theirs, c.version, f.seenRevision);
+    save(f, { resolve: true, force: true });
+  } else if (action === "keep-mine") {
+    if (el) el.dataset.version = String(c.version);
+    save(f, { resolve: true, force: true, version: c.version });
+  } else {
+    save(f, { resolve: true, force: true, merge: true, version: c.baseVersion });
+  }
+  if (f.state === State.CONFLICT) setState(f, State.CHANGED); // nothing to send (no element, no draft)
 }
 
 /** Try at once every field that waits for a network or login retry. */

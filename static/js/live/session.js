@@ -4,17 +4,14 @@
  * field read-only (focus and text stay where they are), the clocks stop, the parts marked
  * data-live-open-only hide and those marked data-live-closed-only (the notice, the advice
  * link) show, and whatever was still unsaved is sent at once: it was typed before this screen
- * knew, so the server still stores it, and the notice says where it went. A reopened session
+ * knew, so the server still stores it, and the notice says where it went (late.js). A reopened session
  * reloads the page once nothing waits to be saved.
  */
 
 import { stopClocks } from "./clock.js";
-import { fill, mainEl, msg } from "./dom.js";
+import { mainEl } from "./dom.js";
 import { unsavedCount } from "./fields.js";
 import { flush } from "./saving.js";
-
-const lateFields = [];
-let lateCarriedOn = false;
 
 export function statusChanged(status) {
   const main = mainEl();
@@ -52,16 +49,4 @@ function showClosed(main) {
 function reloadWhenSaved() {
   if (unsavedCount() === 0) window.location.reload();
   else setTimeout(reloadWhenSaved, 1000);
-}
-
-/** A save came in after the session closed: say where the text went. */
-export function noteSavedAfterClose(label, carriedOn) {
-  if (label && !lateFields.includes(label)) lateFields.push(label);
-  lateCarriedOn = lateCarriedOn || carriedOn;
-  let text = fill(msg("late-note"), { fields: lateFields.join(", ") });
-  if (lateCarriedOn) text += " " + msg("late-note-advice");
-  for (const note of document.querySelectorAll("[data-late-note]")) {
-    note.textContent = text;
-    note.hidden = false;
-  }
 }
