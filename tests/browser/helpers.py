@@ -105,7 +105,7 @@ def _notulist_step(notu, typist, state, rng):
         state["closed_seen"] = True
         return
     if state.get("pause_until"):
-        if time.monotonic() < state["pause_until"]:
+        if time.monotonic() < state["pause_until"] and not state["closing"]:
             return
         state["pause_until"] = None
         notu.wait_for_load_state()
@@ -168,7 +168,8 @@ def _moderator_plan(mod, typist, session, rng, state):
     expect(mod.get_by_role("heading", level=1)).to_have_text("Totaaloverzicht")
     state["closing"] = True
     for _ in range(rng.randint(4, 10)):
-        yield None  # the table talks the overview through
+        mod.wait_for_timeout(300)  # the table talks the overview through
+        yield None
     started = time.monotonic()
     mod.get_by_role("button", name="Sessie afsluiten").click()
     while not _shows(mod, "text=De sessie is afgesloten."):

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from sessions import services
 from sessions.models import FieldRevision, RevisionKind, ScanSession, SessionFactor
 
-from .helpers import SYNC_TIMEOUT, all_saved
+from .helpers import SYNC_TIMEOUT, all_saved, axe_violations
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -76,6 +76,7 @@ def test_the_close_button_says_who_still_types_and_waits_for_her(running):
     waiting = mod.locator(".closing-wait")
     expect(waiting).to_contain_text("Fatima (notulist) typt nog.")
     assert ScanSession.objects.get(pk=session.pk).status == "bezig"
+    assert axe_violations(mod) == []
     # The line clears: her text arrives, and the close goes through by itself.
     for route in held:
         route.continue_()
@@ -122,6 +123,7 @@ def test_an_idle_notulist_sees_the_closed_session_within_one_sync(running):
     expect(notu.locator(".follow-bar")).to_be_hidden()
     expect(notu.locator("#factor-clock")).to_contain_text("Tijd besteed aan deze succesfactor",
                                                           timeout=SYNC_TIMEOUT)
+    assert axe_violations(notu) == []
     # Reopened: her screen is editable again.
     mod.get_by_role("button", name="Sessie heropenen").click()
     expect(notu.locator(".badge")).to_have_text("Bezig", timeout=SYNC_TIMEOUT + 2000)
@@ -150,6 +152,7 @@ def test_the_screen_never_takes_the_field_she_is_in(running):
     expect(nav.locator(f'[data-nav-factor="{first.pk}"] .here')).to_be_hidden()
     expect(nav.locator(f'[data-nav-factor="{second.pk}"] .here')).to_be_visible()
     expect(nav.locator(f'[data-nav-factor="{second.pk}"] .you')).to_have_count(0)
+    assert axe_violations(notu) == []
     sentence = "Wat zij nu typt, komt in haar eigen vak terecht."
     notu.keyboard.type(sentence)
     all_saved(notu)
@@ -192,6 +195,8 @@ def test_the_notulist_follows_to_the_wrap_up_and_back(running):
     mod.locator(".pager").get_by_role("button", name="Naar het totaaloverzicht").click()
     expect(mod.get_by_role("heading", level=1)).to_have_text("Totaaloverzicht")
     expect(notu.get_by_role("heading", level=1)).to_have_text("Totaaloverzicht", timeout=FOLLOW_TIMEOUT)
+    # The cursor arrives where her next keystroke belongs: her questions at the wrap-up.
+    expect(field(notu, f"session:{session.pk}:wrap_up_notes")).to_be_focused()
     # The moderator takes the table back to a factor from the overview.
     mod.locator("#overview").get_by_role("button", name=factors[0].title).click()
     expect(mod.locator("#factor-title")).to_have_text(factors[0].title)
@@ -264,6 +269,8 @@ def test_a_three_way_merge_keeps_shared_text_once(running):
         expect(panel.locator('[data-slot="merged"]')).to_contain_text(f" Moderator {round_}. Notulist {round_}.")
         # Her text is on the server already, before she chooses.
         assert FieldRevision.objects.filter(field=key, kind=RevisionKind.CONFLICT).count() == round_
+        if round_ == 1:
+            assert axe_violations(notu) == []
         panel.get_by_role("button", name="Samengevoegde tekst opslaan").click()
         all_saved(notu)
         notu_field.blur()

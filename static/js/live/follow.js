@@ -20,6 +20,7 @@ const IDLE_MS = 3000;
 const CONTROLS = "a[href], button, input, select, textarea, summary, [contenteditable]";
 const TICK_MS = 1000;
 const STORAGE_PREFIX = "actiescan:follow-off:";
+const ARRIVED_KEY = "actiescan:followed"; // set just before following to another page
 
 let table = null; // {factor: "12", wrapUp: false}
 let pausedAt = null; // the table's place when the person went to look elsewhere
@@ -157,8 +158,16 @@ function go(byPerson) {
   if (target.wrapUp || shown().wrapUp) {
     const url = target.wrapUp ? main.dataset.followWrapUpUrl : followUrl(main, target.factor);
     flushWithin(5000).then(() => {
-      if (byPerson ? unsavedCount() === 0 : idle()) window.location.assign(url);
-      else done();
+      if (byPerson ? unsavedCount() === 0 : idle()) {
+        try {
+          window.sessionStorage.setItem(ARRIVED_KEY, "1"); // the next page puts the cursor
+        } catch (e) {
+          /* the next page leaves the cursor where the browser puts it */
+        }
+        window.location.assign(url);
+      } else {
+        done();
+      }
     });
     return;
   }
@@ -190,17 +199,21 @@ function go(byPerson) {
       // to the minutes now on the screen, so the next keystroke lands there.
       const active = document.activeElement;
       if (byPerson || !active || !active.isConnected || !active.matches(CONTROLS)) {
-        const minutes = document.querySelector('#live-body [data-autosave="text"]');
-        if (minutes) {
-          minutes.focus();
-          placedFocus = byPerson ? null : minutes;
-        }
+        placeCursor('#live-body [data-autosave="text"]', !byPerson);
       }
     })
     .catch(() => {
       /* the next check tries again */
     })
     .finally(done);
+}
+
+/** Put the cursor in the first field matching `selector`; `placed`: not yet the person's. */
+function placeCursor(selector, placed) {
+  const box = document.querySelector(selector);
+  if (!box || box.readOnly) return;
+  box.focus();
+  placedFocus = placed ? box : null;
 }
 
 function clickedWithin(event) {
@@ -254,6 +267,15 @@ export function startFollowing() {
   if (table.factor || table.wrapUp) {
     if (!atTable()) pausedAt = place(table);
   }
+  // Arrived by following: the cursor goes where the next keystroke belongs, not to <body>.
+  let arrived = null;
+  try {
+    arrived = window.sessionStorage.getItem(ARRIVED_KEY);
+    window.sessionStorage.removeItem(ARRIVED_KEY);
+  } catch (e) {
+    arrived = null;
+  }
+  if (arrived) placeCursor('main [data-autosave="text"]', true);
   markTable();
   check();
   setInterval(check, TICK_MS);

@@ -348,7 +348,6 @@ export function resolveConflict(key, action) {
   } else {
     save(f, { resolve: true, force: true, merge: true, version: c.baseVersion });
   }
-  if (f.state === State.CONFLICT) setState(f, State.CHANGED); // nothing to send (no element, no draft)
 }
 
 /** Try at once every field that waits for a network or login retry. */
