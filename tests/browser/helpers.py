@@ -69,12 +69,13 @@ KEY_DELAY_MS = 25  # a fast typist: 40 keys a second
 class Typist:
     """One person typing unique words ("n0001 ") into the field that has the focus, and noting
     where each word went: a word lands when the same editable field on screen had the focus
-    before and after it; it is cut off when that field turned read-only halfway (the screen
-    showed the closed session: the rest of the keys never appeared)."""
+    before and after it; it is cut off when that field (on screen) turned read-only before or
+    while it was typed: the screen showed the closed session, and those keys never appeared."""
 
     page: object
     prefix: str
     words: list = field(default_factory=list)  # (word, key it landed in or None, cut off)
+    missed: list = field(default_factory=list)  # where the keyboard was for words that missed
 
     def type_word(self):
         before = self.page.evaluate(FOCUS)
@@ -83,8 +84,11 @@ class Typist:
         after = self.page.evaluate(FOCUS)
         ready = bool(before["key"] and before["editable"] and before["visible"])
         landed = ready and before == after
-        cut = ready and after["key"] == before["key"] and not after["editable"]
+        cut = bool(before["key"] and before["visible"] and after["key"] == before["key"]
+                   and not after["editable"])
         self.words.append((word, before["key"] if landed or cut else None, cut))
+        if not (landed or cut):
+            self.missed.append({"word": word, "before": before, "after": after, "url": self.page.url})
 
     def focus_visible(self):
         where = self.page.evaluate(FOCUS)
@@ -135,6 +139,9 @@ def _notulist_step(notu, typist, state, rng):
         notu.locator("[data-field$=':general_minutes']").click()
         notu.keyboard.press("End")
         state["general_left"] = rng.randint(4, 10)
+    if notu.evaluate(FOCUS)["key"] and not notu.evaluate(FOCUS)["editable"]:
+        state["closed_seen"] = True  # her field turned read-only: she stops
+        return
     if not typist.focus_visible():
         box = notu.locator("#live-body [data-autosave='text'], [data-field$=':wrap_up_notes']").first
         box.click()
@@ -206,13 +213,13 @@ def type_through_a_session(mod, notu, base_url, session, rng) -> dict:
         page.wait_for_function("() => window.actiescanLive && window.actiescanLive.pendingCount() === 0",
                                timeout=30000)
     stored = stored_text_fields(session)
-    lost, nowhere, typed, cut_off = 0, [], 0, 0
+    lost, typed, cut_off = 0, 0, 0
     for typist in (moderator, notulist):
         for word, key, cut in typist.words:
             typed += len(word) + 1
             if key is None:
-                nowhere.append(word)
-            elif cut:
+                continue  # in `nowhere`, with where the keyboard was
+            if cut:
                 cut_off += 1  # what appeared of it is checked with the whole field below
             elif stored.get(key, "").count(word) != 1:
                 lost += len(word) + 1
@@ -230,7 +237,7 @@ def type_through_a_session(mod, notu, base_url, session, rng) -> dict:
         "characters": typed,
         "words": len(moderator.words) + len(notulist.words),
         "lost_characters": lost,
-        "nowhere": nowhere,
+        "nowhere": moderator.missed + notulist.missed,
         "cut_off_by_closing": cut_off,
         "screen_differs_from_database": different,
         "auto_follows": state["auto_follows"],
