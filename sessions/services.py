@@ -7,14 +7,12 @@ from datetime import timedelta
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Prefetch
 from django.utils import timezone
-from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from actiescan.models import SuccessFactor
 from actiescan.users import display_name
 
 from .autosave import SESSION_KEY_PATTERN, Conflict, bump_revision, save_field
-from .fields import SPECS as FIELD_SPECS
 from .fields import FieldError, key_for
 from .models import (
     ActionPoint,
@@ -347,33 +345,7 @@ def take_over_example(*, session: ScanSession, action_point: ActionPoint, exampl
 
 # --- Texts that lost a conflict --------------------------------------------------------------
 
-def field_labels(*, session: ScanSession, factors) -> dict[str, str]:
-    """A name for people of every field of the session ("Notulen – Maatwerk"), from the factors
-    with their prefetched action points."""
-    def names(kind):
-        return [name for spec_kind, name in FIELD_SPECS if spec_kind == kind]
-
-    def label(model, name):
-        return capfirst(model._meta.get_field(name).verbose_name)
-
-    labels = {key_for("session", session.pk, name): label(ScanSession, name) for name in names("session")}
-    for factor in factors:
-        for name in names("factor"):
-            labels[key_for("factor", factor.pk, name)] = f"{label(SessionFactor, name)} – {factor.title}"
-        for action in factor.action_points.all():
-            for name in names("action"):
-                labels[key_for("action", action.pk, name)] = _(
-                    "%(field)s bij actiepunt %(n)s – %(factor)s"
-                ) % {"field": label(ActionPoint, name), "n": action.position, "factor": factor.title}
-    return labels
-
-
-def field_label(*, session: ScanSession, key: str) -> str:
-    labels = field_labels(session=session, factors=factors_with_actions(session))
-    return labels.get(key, key)
-
-
-def unmerged_conflicts(*, session: ScanSession, factors) -> list[dict]:
+def unmerged_conflicts(*, session: ScanSession):
     """Texts that lost a conflict and that their author has not saved into the field since
     (say the browser was closed before choosing), oldest first: the wrap-up shows them, so
     that the table sees them before closing."""
@@ -381,15 +353,9 @@ def unmerged_conflicts(*, session: ScanSession, factors) -> list[dict]:
         session=OuterRef("session"), field=OuterRef("field"), author=OuterRef("author"),
         pk__gt=OuterRef("pk"),
     ).exclude(kind=RevisionKind.CONFLICT)
-    rows = (
+    return (
         FieldRevision.objects.filter(session=session, kind=RevisionKind.CONFLICT)
         .filter(field__regex=SESSION_KEY_PATTERN)
         .exclude(Exists(later_save))
         .select_related("author").order_by("pk")
     )
-    labels = field_labels(session=session, factors=factors)
-    return [
-        {"field": labels.get(row.field, row.field), "by": display_name(row.author),
-         "at": row.created_at, "text": row.value}
-        for row in rows
-    ]

@@ -32,6 +32,7 @@ from ..models import (
     FACTOR_BUDGET_SECONDS,
     QUESTIONING_SECONDS,
     FieldRevision,
+    RevisionKind,
     ScanSession,
     SessionFactor,
 )
@@ -138,7 +139,9 @@ def wrap_up_context(request, session):
             "incomplete": [sf for sf in factors if not sf.is_complete],
             "wrap_up_key": key_for("session", session.pk, "wrap_up_notes"),
             "checked_key": key_for("session", session.pk, "notulist_checked"),
-            "unmerged": services.unmerged_conflicts(session=session, factors=factors),
+            "unmerged": session_history.readable_rows(
+                session, services.unmerged_conflicts(session=session)
+            ),
             # Whoever does not run the session follows the moderator from here too.
             "follows": not session.can_manage(request.user),
             "chart": level_chart(
@@ -270,7 +273,7 @@ def save_field(request, pk):
     payload = autosave.saved_payload(saved)
     if saved.after_close:
         # The screen says where the text went: the name of the field, as people know it.
-        payload["label"] = services.field_label(session=session, key=saved.key)
+        payload["label"] = session_history.field_name(session, saved.key)
     return JsonResponse(payload)
 
 
@@ -374,8 +377,10 @@ def history_restore(request, pk, revision_pk):
     except FieldError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, _("De versie van %(when)s is teruggezet als nieuwe versie "
-                                    "%(version)s.") % {
+        done = (_("De tekst van %(when)s is samengevoegd met het veld, als nieuwe versie "
+                  "%(version)s.") if revision.kind == RevisionKind.CONFLICT
+                else _("De versie van %(when)s is teruggezet als nieuwe versie %(version)s."))
+        messages.success(request, done % {
             "when": date_format(timezone.localtime(revision.created_at), "j F Y, H:i"),
             "version": saved.version or "",
         })

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('scan_sessions', '0005_wrap_up_since'),
+        ('scan_sessions', '0007_phones'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
