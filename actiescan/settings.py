@@ -226,7 +226,7 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            else "actiescan.staticfiles.ManifestStaticFilesStorage"
         )
     },
 }

@@ -21,7 +21,7 @@ from actiescan.mail import MailNotSent
 from actiescan.users import display_name
 from sessions import audit
 from sessions.access import get_session
-from sessions.autosave import Conflict, FieldNotFound, saved_payload
+from sessions.autosave import Conflict, FieldNotFound, conflict_payload, saved_payload
 from sessions.fields import FieldError, whole_number
 from sessions.models import FieldRevision, ScanSession
 from sessions.phones import mark_spreads
@@ -135,6 +135,7 @@ def save(request, pk):
         saved = services.save_advice_field(
             advice=advice, key=request.POST.get("field", ""), values=request.POST.getlist("value"),
             version=request.POST.get("version"), user=request.user,
+            merge=request.POST.get("merge") == "1",
             on_saved=lambda: audit.record(request, session, audit.CHANGED_ADVICE),
         )
     except FieldError as error:
@@ -142,11 +143,7 @@ def save(request, pk):
     except FieldNotFound:
         return json_error("not_found", _("Dit veld bestaat niet (meer) in dit advies."), 404)
     except Conflict as conflict:
-        return JsonResponse(
-            {"error": "conflict", "message": _("Iemand anders heeft dit veld intussen gewijzigd."),
-             **saved_payload(conflict.saved)},
-            status=409,
-        )
+        return JsonResponse(conflict_payload(conflict), status=409)
     return JsonResponse(saved_payload(saved))
 
 

@@ -14,6 +14,8 @@ from actiescan.mail import MailNotSent, compose, deliver
 from actiescan.users import display_name
 from sessions.autosave import store_field
 from sessions.fields import FieldError, clean_value, parse_key
+from sessions.merge import added_text
+from sessions.models import ScanSession
 from sessions.services import factors_with_actions
 
 from .models import Advice, AdviceDelivery, AdviceSection, AdviceVersion, ShareLink
@@ -104,6 +106,12 @@ def source_notes(*pairs) -> list[tuple[str, list[str]]]:
 def get_or_draft_advice(*, session, user) -> Advice:
     """The advice of a session, drafted from the session the first time it is opened. Factors
     chosen later (after a reopen) get their section when the advice is opened again."""
+    if not Advice.objects.filter(session=session).exists():
+        # Drafting and a late save (text typed before a screen showed "closed") take turns on
+        # the session row: the draft either includes that text or exists when it arrives and
+        # receives it (carry_text_after_close).
+        ScanSession.objects.select_for_update().filter(pk=session.pk).exists()
+        session.refresh_from_db()
     factors = list(factors_with_actions(session).select_related("advice_section"))
     advice, created = Advice.objects.get_or_create(
         session=session,
@@ -127,7 +135,8 @@ def _bump_advice(advice) -> int:
     return advice.revision
 
 
-def save_advice_field(*, advice, key: str, values: list[str], version, user, on_saved=None):
+def save_advice_field(*, advice, key: str, values: list[str], version, user, merge=False,
+                      on_saved=None):
     spec, pk = parse_key(key)
     if spec.kind == "advice" and pk == advice.pk:
         target = Advice.objects.filter(pk=advice.pk)
@@ -138,8 +147,51 @@ def save_advice_field(*, advice, key: str, values: list[str], version, user, on_
     value = clean_value(spec, values)
     return store_field(
         spec=spec, target=target, key=key, value=value, version=version,
-        session=advice.session, user=user, bump=lambda: _bump_advice(advice), on_saved=on_saved,
+        session=advice.session, user=user, bump=lambda: _bump_advice(advice), merge=merge,
+        on_saved=on_saved,
     )
+
+
+def advice_key_drafted_from(advice, session_key: str) -> str | None:
+    """The advice field that was drafted from a session field (see draft_introduction,
+    draft_closing, draft_section), None for fields the document shows as they are (levels,
+    action points)."""
+    spec, pk = parse_key(session_key)
+    if spec.kind == "session" and spec.name in ("choice_rationale", "general_minutes"):
+        return f"advice:{advice.pk}:introduction"
+    if spec.kind == "session" and spec.name == "wrap_up_notes":
+        return f"advice:{advice.pk}:closing"
+    if spec.kind == "factor" and spec.name in ("rationale", "minutes"):
+        section = AdviceSection.objects.filter(advice=advice, session_factor_id=pk).first()
+        return f"section:{section.pk}:text" if section else None
+    return None
+
+
+def carry_text_after_close(*, session, key, before, after, user, **kwargs) -> bool:
+    """Receiver of sessions.autosave.text_after_close: text that was typed before a screen
+    showed the closed session came in after closing. When the advice was already drafted from
+    the session, what was added goes, as a paragraph of its own, to the end of the advice part
+    drafted from that field, so it does not stay behind in the minutes. (Before the draft
+    exists there is nothing to do: the draft is made from the session, this text included.)"""
+    if not isinstance(after, str):
+        return False
+    advice = Advice.objects.filter(session=session).select_related("session").first()
+    added = added_text(before or "", after)
+    target = advice_key_drafted_from(advice, key) if advice and added else None
+    if target is None:
+        return False
+    spec, pk = parse_key(target)
+    row = (Advice.objects.filter(pk=pk) if spec.kind == "advice"
+           else AdviceSection.objects.filter(pk=pk)).values(spec.name, f"{spec.name}_version").get()
+    text = row[spec.name].rstrip()
+    try:
+        save_advice_field(
+            advice=advice, key=target, values=[f"{text}\n\n{added}" if text else added],
+            version=row[f"{spec.name}_version"], user=user, merge=True,
+        )
+    except FieldError:  # the advice part would grow too long: the text stays in the minutes
+        return False
+    return True
 
 
 def check_document_size(content: dict):

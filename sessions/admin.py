@@ -81,8 +81,8 @@ class ActionPointAdmin(DeletedOnlyWithParentMixin, ReadOnlyAdmin):
 class FieldRevisionAdmin(DeletedOnlyWithParentMixin, ReadOnlyAdmin):
     """Read-only: the history is only for recovering text, never for editing."""
 
-    list_display = ["created_at", "session", "field", "version", "author"]
-    list_filter = ["created_at"]
+    list_display = ["created_at", "session", "field", "version", "kind", "author"]
+    list_filter = ["kind", "created_at"]
     search_fields = ["field", "value", "session__initiative__name"]
     list_select_related = ["session__initiative", "author"]
 

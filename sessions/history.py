@@ -11,7 +11,7 @@ from actiescan.models import Level
 
 from . import autosave
 from .fields import BOOL, DISCUSSED, LEVEL, SESSION_KINDS, FieldError, FieldSpec, parse_key
-from .models import ActionPoint, FieldRevision, ScanSession, SessionFactor
+from .models import ActionPoint, FieldRevision, RevisionKind, ScanSession, SessionFactor
 
 
 @dataclass
@@ -22,6 +22,11 @@ class HistoryRow:
     text: str = ""  # the value as text …
     items: tuple[str, ...] = ()  # … or as a list (ticked sub-questions)
     restorable: bool = False
+
+    @property
+    def name(self) -> str:
+        """The field as a person names it on its own: "Notulen – Maatwerk"."""
+        return self.label if self.revision.field.startswith("session:") else f"{self.label} – {self.place}"
 
 
 def _stored(spec: FieldSpec, raw: str):
@@ -84,12 +89,15 @@ def readable_rows(session: ScanSession, revisions) -> list[HistoryRow]:
             row.text = "" if row.items else _("geen")
         else:
             row.text = value
-        # Every older version of a session field can be put back; the newest is what it holds.
+        # Every older version of a session field can be put back; the newest saved one is what
+        # it holds. A text that lost a conflict was never in the field: it can always go back.
+        refused = revision.kind == RevisionKind.CONFLICT
         row.restorable = (
             spec.kind in SESSION_KINDS and not session.is_closed
-            and revision.field in newest_seen
+            and (refused or revision.field in newest_seen)
         )
-        newest_seen.add(revision.field)
+        if not refused:
+            newest_seen.add(revision.field)
         rows.append(row)
     return rows
 
@@ -97,7 +105,7 @@ def readable_rows(session: ScanSession, revisions) -> list[HistoryRow]:
 def restore(*, session: ScanSession, revision: FieldRevision, user, on_saved=None):
     """Save an old version of a field again, as a new version, through autosave.save_field
     with the version stored now: someone saving in between gives a Conflict, nothing is
-    overwritten unseen. Raises what save_field raises (SessionClosed, Conflict, FieldNotFound,
+    overwritten unseen. A text that lost a conflict is merged in instead. Raises what save_field raises (SessionClosed, Conflict, FieldNotFound,
     FieldError)."""
     spec, _pk = parse_key(revision.field)
     if spec.kind not in SESSION_KINDS:
@@ -109,8 +117,20 @@ def restore(*, session: ScanSession, revision: FieldRevision, user, on_saved=Non
         values = ["1" if value else ""]
     else:
         values = [value]
+    if revision.kind == RevisionKind.CONFLICT:
+        # A text that lost a conflict goes in merged with what the field holds now, three-way
+        # from the version it was written on: nothing of either is dropped.
+        return autosave.save_field(
+            session=session, key=revision.field, values=values, version=revision.version,
+            user=user, merge=True, on_saved=on_saved,
+        )
     current = autosave.current_field(session, revision.field)
     return autosave.save_field(
         session=session, key=revision.field, values=values, version=current.get("version"),
         user=user, on_saved=on_saved,
     )
+
+
+def field_name(session: ScanSession, key: str) -> str:
+    """How a person names one field of the session: "Notulen – Maatwerk"."""
+    return readable_rows(session, [FieldRevision(session=session, field=key)])[0].name

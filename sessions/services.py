@@ -2,17 +2,28 @@
 these and never update several models themselves."""
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import F, Prefetch
+from django.db.models import Exists, F, OuterRef, Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from actiescan.models import SuccessFactor
+from actiescan.users import display_name
 
-from .autosave import Conflict, bump_revision, save_field
+from .autosave import SESSION_KEY_PATTERN, Conflict, bump_revision, save_field
 from .fields import FieldError, key_for
-from .models import ActionPoint, ActionStatus, ScanSession, SessionFactor, Status
+from .models import (
+    ActionPoint,
+    ActionStatus,
+    FieldRevision,
+    RevisionKind,
+    ScanSession,
+    SessionFactor,
+    Status,
+    UnsavedText,
+)
 
 
 def factors_with_actions(session: ScanSession):
@@ -109,10 +120,12 @@ def start_session(*, session: ScanSession, user):
             )
     session.status = Status.BEZIG
     session.started_at = timezone.now()
-    # A moderator who opened the cockpit before starting already has a current factor: its
-    # clock starts now.
+    # The table starts at the factor the moderator took it to while preparing, else at the
+    # first; its clock starts now.
+    if session.current_factor_id is None:
+        session.current_factor = session.factors.order_by("position", "pk").first()
     session.current_factor_since = session.started_at if session.current_factor_id else None
-    session.save(update_fields=["status", "started_at", "current_factor_since"])
+    session.save(update_fields=["status", "started_at", "current_factor", "current_factor_since"])
     bump_revision(session)
 
 
@@ -155,16 +168,56 @@ def open_wrap_up(*, session: ScanSession):
 
 @transaction.atomic
 def close_session(*, session: ScanSession, user):
+    """Close the session: from now on only text typed before a screen showed "closed" is still
+    stored (autosave.save_field). Callers ask others_with_unsaved_text first (the handshake)."""
     if session.is_closed:
         return
     now = timezone.now()
     _stop_clock(session, now)
-    bump_revision(session)
+    session.closed_revision = bump_revision(session)
     session.status = Status.AFGEROND
     session.closed_at = now
     session.closed_by = user
     session.current_factor_since = None
-    session.save(update_fields=["status", "closed_at", "closed_by", "current_factor_since"])
+    session.save(update_fields=["status", "closed_at", "closed_by", "closed_revision",
+                                "current_factor_since"])
+
+
+# --- Unsaved text on open screens (the closing handshake) ------------------------------------
+
+UNSAVED_TEXT_KEPT = timedelta(minutes=1)
+
+
+def report_unsaved_text(*, session: ScanSession, user, screen: str, fields: int):
+    """A screen of the session says how many of its fields hold text the server does not have
+    yet; 0 means everything is saved."""
+    now = timezone.now()
+    if fields:
+        UnsavedText.objects.bulk_create(
+            [UnsavedText(session=session, user=user, screen=screen, fields=fields, reported_at=now)],
+            update_conflicts=True, unique_fields=["session", "screen"],
+            update_fields=["user", "fields", "reported_at"],
+        )
+    else:
+        UnsavedText.objects.filter(session=session, screen=screen).delete()
+    # Reports of screens that went away (closed, offline) are of no use after a while.
+    UnsavedText.objects.filter(reported_at__lt=now - UNSAVED_TEXT_KEPT).delete()
+
+
+def others_with_unsaved_text(*, session: ScanSession, user) -> list[str]:
+    """Who else, on a screen of this session, holds text that is not saved yet: "Fatima
+    (notulist)", once per person, the longest waiting first."""
+    rows = (
+        UnsavedText.objects.current().filter(session=session).exclude(user=user)
+        .select_related("user").order_by("reported_at")
+    )
+    roles = {"moderator": _("moderator"), "notulist": _("notulist"), "staff": _("SER-medewerker")}
+    names = []
+    for row in rows:
+        name = f"{display_name(row.user)} ({roles[session.role_of(row.user)]})"
+        if name not in names:
+            names.append(name)
+    return names
 
 
 @transaction.atomic
@@ -288,3 +341,21 @@ def take_over_example(*, session: ScanSession, action_point: ActionPoint, exampl
             filled.append(name)
     action_point.refresh_from_db()
     return TakenOver(action_point=action_point, appended=appended, filled=filled)
+
+
+# --- Texts that lost a conflict --------------------------------------------------------------
+
+def unmerged_conflicts(*, session: ScanSession):
+    """Texts that lost a conflict and that their author has not saved into the field since
+    (say the browser was closed before choosing), oldest first: the wrap-up shows them, so
+    that the table sees them before closing."""
+    later_save = FieldRevision.objects.filter(
+        session=OuterRef("session"), field=OuterRef("field"), author=OuterRef("author"),
+        pk__gt=OuterRef("pk"),
+    ).exclude(kind=RevisionKind.CONFLICT)
+    return (
+        FieldRevision.objects.filter(session=session, kind=RevisionKind.CONFLICT)
+        .filter(field__regex=SESSION_KEY_PATTERN)
+        .exclude(Exists(later_save))
+        .select_related("author").order_by("pk")
+    )

@@ -52,6 +52,7 @@ urlpatterns = [
     path("sessies/<int:pk>/afsluiten/", live.close, name="close"),
     path("sessies/<int:pk>/heropenen/", live.reopen, name="reopen"),
     path("sessies/<int:pk>/opslaan/", live.save_field, name="save"),
+    path("sessies/<int:pk>/niet-opgeslagen/", live.unsaved_text, name="unsaved_text"),
     path("sessies/<int:pk>/sync/", live.sync, name="sync"),
     path("sessies/<int:pk>/stream/", stream.stream, name="stream"),
     path("sessies/<int:pk>/geschiedenis/", live.history, name="history"),

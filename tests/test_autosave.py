@@ -44,16 +44,22 @@ def test_two_saves_from_the_same_version_conflict_and_both_texts_survive(running
     assert conflict["value"] == "Tekst van de notulist."
     assert conflict["version"] == 1
     assert conflict["saved_by"] == "Fatima"
+    # Both started from the empty text: the merge holds both, the saved one first.
+    assert conflict["merged"] == "Tekst van de notulist. Tekst van de moderator."
+    assert conflict["merge_clean"] is True
     factor.refresh_from_db()
     assert factor.minutes == "Tekst van de notulist."
-    # The moderator merges and saves against the version the conflict reported.
+    # The refused text is on the server already, before anyone chose.
+    history = list(FieldRevision.objects.filter(field=key).order_by("pk").values_list("value", "kind"))
+    assert history == [("Tekst van de notulist.", "saved"), ("Tekst van de moderator.", "conflict")]
+    # The moderator edits the merge and saves against the version the conflict reported.
     merged = "Tekst van de moderator.\n\nTekst van de notulist."
     third = save(moderator, running_session, key, merged, conflict["version"])
     assert third.status_code == 200 and third.json()["version"] == 2
     factor.refresh_from_db()
     assert factor.minutes == merged
     history = list(FieldRevision.objects.filter(field=key).order_by("pk").values_list("value", flat=True))
-    assert history == ["Tekst van de notulist.", merged]
+    assert history == ["Tekst van de notulist.", "Tekst van de moderator.", merged]
 
 
 def test_saves_of_different_fields_never_conflict(running_session, two_clients):
@@ -186,14 +192,18 @@ def test_sync_sends_only_what_changed_since_the_revision(running_session, two_cl
     assert body["refresh"] is True
 
 
-def test_sync_reports_the_moderators_current_factor(running_session, two_clients):
+def test_opening_a_factor_in_the_cockpit_does_not_move_the_table(running_session, two_clients):
+    """A GET never changes state: the moderator moves the table with a POST (go_to_factor)."""
     moderator, notulist = two_clients
-    second = running_session.factors.order_by("position")[1]
+    first, second = running_session.factors.order_by("position")[:2]
     running_session.refresh_from_db()
     since = running_session.revision
-    moderator.get(reverse("sessions:cockpit", args=[running_session.pk]), {"factor": second.pk})
-    body = sync(notulist, running_session, since).json()
-    assert body["current_factor"] == second.pk and body["refresh"] is True
+    assert running_session.current_factor_id == first.pk  # starting put the table there
+    html = moderator.get(reverse("sessions:cockpit", args=[running_session.pk]), {"factor": second.pk})
+    assert "De tafel is bij" in html.content.decode()  # the moderator sees he is only looking
+    assert sync(notulist, running_session, since).status_code == 204
+    running_session.refresh_from_db()
+    assert (running_session.current_factor_id, running_session.revision) == (first.pk, since)
 
 
 def test_a_stale_client_gets_every_field(running_session, two_clients):
@@ -351,15 +361,11 @@ def test_session_status_flow(scan_session, moderator):
 def test_time_is_counted_per_factor_while_the_session_runs(running_session, moderator):
     client = client_for(Client, moderator)
     first, second = running_session.factors.order_by("position")[:2]
-    client.get(reverse("sessions:cockpit", args=[running_session.pk]), {"factor": first.pk})
-    from django.utils import timezone
-
-    from sessions.models import ScanSession
-
+    client.post(reverse("sessions:go_to_factor", args=[running_session.pk, first.pk]))
     ScanSession.objects.filter(pk=running_session.pk).update(
-        current_factor_since=timezone.now() - timezone.timedelta(minutes=7)
+        current_factor_since=timezone.now() - timedelta(minutes=7)
     )
-    client.get(reverse("sessions:cockpit", args=[running_session.pk]), {"factor": second.pk})
+    client.post(reverse("sessions:go_to_factor", args=[running_session.pk, second.pk]))
     first.refresh_from_db()
     assert 7 * 60 - 2 <= first.seconds_spent <= 7 * 60 + 5
     assert SessionFactor.objects.get(pk=second.pk).seconds_spent == 0

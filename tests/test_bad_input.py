@@ -15,6 +15,7 @@ from sessions.models import (
     FieldRevision,
     Initiative,
     Participant,
+    RevisionKind,
     ScanSession,
     SessionFactor,
 )
@@ -94,8 +95,12 @@ def test_session_autosave_refuses_bad_input(running_session, moderator_client, k
     assert words in body["message"], body
     assert body["error"] in ("invalid", "not_found", "conflict")
     if status == 409:
-        # The conflict shows what is stored, so the user can choose; nothing was overwritten.
+        # The conflict shows what is stored, so the user can choose; nothing was overwritten,
+        # and the refused text is kept in the history as a conflict (not a saved version).
         assert body["value"] == "Wat er al stond."
+        refused = FieldRevision.objects.get(session=running_session, kind=RevisionKind.CONFLICT)
+        assert (refused.value, refused.revision) == ("x", 0)
+        refused.delete()
     assert stored_texts(running_session) == before
 
 

@@ -344,9 +344,10 @@ def test_the_stream_sends_the_phone_state_without_minutes_and_ends_when_closed(r
 @pytest.mark.django_db(transaction=True)
 def test_the_stream_tells_the_phone_when_the_question_opens_and_its_idea_is_adopted(
         running_session, moderator):
-    # No current factor yet: the phones show the first one, and follow what happens to it.
-    assert running_session.current_factor_id is None
+    # Starting put the table at the first factor: the phones show it, and follow what happens
+    # to it.
     first = running_session.factors.order_by("position").first()
+    assert running_session.current_factor_id == first.pk
     phone = joined(running_session, moderator)
     propose(phone, running_session, first, "Mijn idee")
     mod = client_for(Client, moderator)

@@ -424,6 +424,7 @@ OBJECT_VIEWS = {
     "sessions:save": ("post", lambda w: [w["session"].pk],
                       lambda w: {"field": f"factor:{w['factor'].pk}:minutes", "value": "x", "version": "0"}, None),
     "sessions:sync": ("get", lambda w: [w["session"].pk], {}, None),
+    "sessions:unsaved_text": ("post", lambda w: [w["session"].pk], {"screen": "abcdef0123456789", "fields": "1"}, None),
     "sessions:stream": ("get", lambda w: [w["session"].pk], {}, None),
     "sessions:history": ("get", lambda w: [w["session"].pk], {}, None),
     "sessions:history_restore": ("post", lambda w: [w["session"].pk, w["revision"].pk], {}, None),

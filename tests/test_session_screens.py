@@ -125,7 +125,7 @@ def test_completeness_needs_a_level_and_both_action_points(running_session, mode
 
 def test_notulist_view_follows_the_moderators_factor(running_session, moderator, notulist):
     second = running_session.factors.order_by("position")[1]
-    client_for(Client, moderator).get(reverse("sessions:cockpit", args=[running_session.pk]), {"factor": second.pk})
+    client_for(Client, moderator).post(reverse("sessions:go_to_factor", args=[running_session.pk, second.pk]))
     html = client_for(Client, notulist).get(reverse("sessions:notulist", args=[running_session.pk])).content.decode()
     assert f'data-field="factor:{second.pk}:minutes"' in html
     assert 'id="follow-moderator"' in html
@@ -133,7 +133,7 @@ def test_notulist_view_follows_the_moderators_factor(running_session, moderator,
 
 def test_notulist_opening_the_cockpit_does_not_move_the_table(running_session, moderator, notulist):
     first, second = running_session.factors.order_by("position")[:2]
-    client_for(Client, moderator).get(reverse("sessions:cockpit", args=[running_session.pk]), {"factor": first.pk})
+    client_for(Client, moderator).post(reverse("sessions:go_to_factor", args=[running_session.pk, first.pk]))
     client_for(Client, notulist).get(reverse("sessions:cockpit", args=[running_session.pk]), {"factor": second.pk})
     running_session.refresh_from_db()
     assert running_session.current_factor_id == first.pk
@@ -194,7 +194,7 @@ def test_screens_use_a_constant_number_of_queries(view, initiative, moderator, n
     for session in (small, large):
         services.start_session(session=session, user=moderator)
     client = client_for(Client, moderator)
-    # Warm up: the first visit moves the current factor (writes); measure a steady visit.
+    # Warm up (the audit line of a first visit); measure a steady visit.
     for session in (small, large):
         client.get(reverse(f"sessions:{view}", args=[session.pk]))
     with django_assert_max_num_queries(12) as small_queries:
@@ -216,16 +216,25 @@ def test_sync_uses_a_constant_number_of_queries(initiative, moderator, notulist,
         assert client.get(reverse("sessions:sync", args=[session.pk]), {"since": 0}).status_code == 200
 
 
-def test_the_clock_starts_when_the_session_starts_on_an_opened_factor(scan_session, moderator):
+def test_the_clock_starts_when_the_session_starts_where_the_table_is(scan_session, moderator):
     client = client_for(Client, moderator)
-    client.get(reverse("sessions:cockpit", args=[scan_session.pk]))  # opened before starting
+    first, second = scan_session.factors.order_by("position")[:2]
+    client.get(reverse("sessions:cockpit", args=[scan_session.pk]))  # only looking
     scan_session.refresh_from_db()
-    assert scan_session.current_factor_id and scan_session.current_factor_since is None
+    assert scan_session.current_factor_id is None
     client.post(reverse("sessions:start", args=[scan_session.pk]))
     scan_session.refresh_from_db()
-    assert scan_session.current_factor_since is not None
+    # No one moved the table while preparing: it starts at the first factor, with its clock.
+    assert scan_session.current_factor_id == first.pk and scan_session.current_factor_since
     html = client.get(reverse("sessions:cockpit", args=[scan_session.pk])).content.decode()
     assert 'data-timer-start=""' not in html
+    # Moved while preparing: it starts there.
+    other = plan_session(scan_session.initiative, moderator, scan_session.notulist)
+    chosen = other.factors.order_by("position")[1]
+    client.post(reverse("sessions:go_to_factor", args=[other.pk, chosen.pk]))
+    client.post(reverse("sessions:start", args=[other.pk]))
+    other.refresh_from_db()
+    assert other.current_factor_id == chosen.pk and other.current_factor_since
 
 
 def test_an_absurdly_long_initiative_description_is_refused(moderator):

@@ -29,9 +29,11 @@ from .session import (
     Initiative,
     Participant,
     ParticipantRole,
+    RevisionKind,
     ScanSession,
     SessionFactor,
     Status,
+    UnsavedText,
 )
 from .workshop import Event, Reflection, ReflectionQuestion
 
@@ -41,6 +43,6 @@ __all__ = [
     "FACTOR_BUDGET_SECONDS", "PRESENT_CODE_ALPHABET", "PRESENT_CODE_LENGTH",
     "QUESTIONING_SECONDS", "ActionPoint", "ActionStatus", "AuditAction", "AuditEvent", "Event",
     "FieldRevision", "Initiative", "Participant", "ParticipantRole", "PresentCode",
-    "PresentCodeFailure", "Reflection", "ReflectionQuestion", "ScanSession", "SessionFactor",
-    "Status", "new_present_code",
+    "PresentCodeFailure", "Reflection", "ReflectionQuestion", "RevisionKind", "ScanSession",
+    "SessionFactor", "Status", "UnsavedText", "new_present_code",
 ]

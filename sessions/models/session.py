@@ -6,6 +6,8 @@ UPDATE, so a second save from the same version is refused instead of overwriting
 autosave.save_field). Every save is also appended to FieldRevision, so nothing typed is lost.
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -125,6 +127,9 @@ class ScanSession(models.Model):
     wrap_up_since = models.DateTimeField(null=True, blank=True)
     # Bumped on every change; the live-sync poll compares it to answer "nothing changed" cheaply.
     revision = models.PositiveIntegerField(default=0)
+    # The revision that closed the session. A screen that had only seen earlier revisions had
+    # not yet shown "closed": what it typed is still stored (autosave.save_field, after_close).
+    closed_revision = models.PositiveIntegerField(null=True, blank=True)
 
     started_at = models.DateTimeField(_("gestart op"), null=True, blank=True)
     closed_at = models.DateTimeField(_("afgesloten op"), null=True, blank=True)
@@ -441,14 +446,29 @@ class ActionPoint(models.Model):
         return self.text[:80] or f"Actiepunt {self.position}"
 
 
+class RevisionKind(models.TextChoices):
+    SAVED = "saved", _("opgeslagen")
+    # Typed on a screen that had not yet shown the closed session; stored all the same.
+    AFTER_CLOSE = "after_close", _("na het afsluiten opgeslagen")
+    # The text of a save that lost a conflict: kept here the moment the conflict happened, so
+    # it survives even when that browser is closed before the person chose.
+    CONFLICT = "conflict", _("botste met een andere versie")
+
+
 class FieldRevision(models.Model):
-    """Append-only history of every saved field value: any overwrite can be recovered."""
+    """Append-only history of every saved field value: any overwrite can be recovered.
+
+    Rows of kind CONFLICT changed nothing: they carry revision 0, so the queries that ask what
+    changed after a revision (revision > since >= 0) never see them."""
 
     session = models.ForeignKey(ScanSession, on_delete=models.CASCADE, related_name="revisions")
     field = models.CharField(_("veld"), max_length=80)
     value = models.TextField(_("waarde"), blank=True)
     version = models.PositiveIntegerField(_("versie"), default=0)
     revision = models.PositiveIntegerField(_("sessieversie"), default=0)
+    kind = models.CharField(
+        _("soort"), max_length=20, choices=RevisionKind.choices, default=RevisionKind.SAVED
+    )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+",
         verbose_name=_("door"),
@@ -468,3 +488,35 @@ class FieldRevision(models.Model):
         return f"{self.field} v{self.version}"
 
 
+class UnsavedTextQuerySet(models.QuerySet):
+    def current(self, now=None):
+        """Reports recent enough to believe: a screen with unsaved text reports every few
+        seconds; one that stopped (closed, offline) is no longer waited for."""
+        return self.filter(reported_at__gte=(now or timezone.now()) - UnsavedText.LIFETIME)
+
+
+class UnsavedText(models.Model):
+    """One open screen of a session that holds typed text the server does not have yet, as the
+    screen last reported it. Closing the session waits for these (the close view asks
+    services.others_with_unsaved_text); rows go once the screen has saved everything, or when they are old.
+
+    In the database, not in memory: several app servers may run, and the screen that types and
+    the one that closes may be served by different ones."""
+
+    LIFETIME = timedelta(seconds=6)
+
+    session = models.ForeignKey(ScanSession, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    screen = models.CharField(max_length=40)
+    fields = models.PositiveSmallIntegerField(default=1)
+    reported_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = UnsavedTextQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["session", "screen"], name="unique_unsaved_text_screen"),
+        ]
+
+    def __str__(self):
+        return f"{self.screen}: {self.fields}"

@@ -1,7 +1,12 @@
 """The live session: the moderator's cockpit, the notulist's view, the wrap-up (totaaloverzicht),
-closing and reopening, autosave and live sync, and the history of saved text.
+moving the table, closing (a handshake with screens that still hold unsaved text) and
+reopening, autosave and live sync, and the history of saved text.
 
+Opening a screen never changes anything: the moderator moves the table with a POST.
 Contract of autosave and sync with the browser: docs/live-protocol.md."""
+
+import re
+import time
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -27,6 +32,7 @@ from ..models import (
     FACTOR_BUDGET_SECONDS,
     QUESTIONING_SECONDS,
     FieldRevision,
+    RevisionKind,
     ScanSession,
     SessionFactor,
 )
@@ -65,10 +71,13 @@ def live_context(request, session, factors, selected):
         "selected": selected,
         "previous": factors[index - 1] if index > 0 else None,
         "next": factors[index + 1] if index + 1 < len(factors) else None,
+        "table_factor": next((sf for sf in factors if sf.pk == session.current_factor_id), None),
         "done_count": done,
         "levels": Level.choices,
         "readonly": session.is_closed,
         "role": session.role_of(request.user),
+        # Moderator and staff move the table (POST); everyone else looks around (GET).
+        "can_manage": session.can_manage(request.user),
         "questioning_seconds": QUESTIONING_SECONDS,
         "budget_seconds": FACTOR_BUDGET_SECONDS,
         "timer_start": (
@@ -81,9 +90,12 @@ def live_context(request, session, factors, selected):
     }
 
 
+@never_cache
 @login_required
 @require_GET
 def cockpit(request, pk):
+    """The moderator's screen of one factor: the table's current one, or the one asked for
+    (only looking: moving the table is go_to_factor)."""
     session = get_session(request, pk)
     audit.record(request, session, audit.VIEWED_MINUTES, detail="cockpit")
     factors = list(services.factors_with_actions(session))
@@ -91,17 +103,16 @@ def cockpit(request, pk):
         messages.info(request, _("Kies eerst de succesfactoren voor dit gesprek."))
         return redirect(session)
     selected = pick_factor(factors, requested_factor(request), session.current_factor_id)
-    moving = not request.htmx or request.htmx.target in ("live-body", "factor-panel")
-    if moving and session.role_of(request.user) != "notulist":
-        # Only the moderator (or staff standing in) moves the table's current factor; a
-        # notulist correcting an action point here, or a fragment refresh, does not.
-        services.set_current_factor(session=session, session_factor=selected)
+    context = live_context(request, session, factors, selected)
+    # Here moderator and staff move the table (go_to_factor, go_to_wrap_up) as they go.
+    context["moves_table"] = context["can_manage"] and not session.is_closed
     return render_page_or_partial(
-        request, "sessions/cockpit.html", live_context(request, session, factors, selected),
-        partials=("live-body", "factor-panel", "factor-nav", "factor-status"),
+        request, "sessions/cockpit.html", context,
+        partials=("live-body", "factor-panel", "factor-nav", "factor-status", "factor-clock"),
     )
 
 
+@never_cache
 @login_required
 @require_GET
 def notulist(request, pk):
@@ -113,34 +124,44 @@ def notulist(request, pk):
         return redirect(session)
     selected = pick_factor(factors, requested_factor(request), session.current_factor_id)
     context = live_context(request, session, factors, selected)
+    context["follows"] = True
     return render_page_or_partial(
         request, "sessions/notulist.html", context,
-        partials=("live-body", "factor-panel", "factor-nav", "factor-summary"),
+        partials=("live-body", "factor-panel", "factor-nav", "factor-summary", "factor-clock"),
     )
 
 
+def wrap_up_context(request, session):
+    factors = list(services.factors_with_actions(session))
+    context = live_context(request, session, factors, factors[0] if factors else None)
+    context.update(
+        {
+            "incomplete": [sf for sf in factors if not sf.is_complete],
+            "wrap_up_key": key_for("session", session.pk, "wrap_up_notes"),
+            "checked_key": key_for("session", session.pk, "notulist_checked"),
+            "unmerged": session_history.readable_rows(
+                session, services.unmerged_conflicts(session=session)
+            ),
+            # Whoever does not run the session follows the moderator from here too.
+            "follows": not session.can_manage(request.user),
+            "chart": level_chart(
+                [(sf.title, sf.current_level, sf.desired_level) for sf in factors]
+            ),
+        }
+    )
+    return context
+
+
+@never_cache
 @login_required
 @require_GET
 def wrap_up(request, pk):
     """The totaaloverzicht: all levels and action points, the notulist's last questions, close."""
     session = get_session(request, pk)
     audit.record(request, session, audit.VIEWED_MINUTES, detail="totaaloverzicht")
-    factors = list(services.factors_with_actions(session))
-    context = live_context(request, session, factors, factors[0] if factors else None)
-    context.update(
-        {
-            "can_manage": session.can_manage(request.user),
-            "incomplete": [sf for sf in factors if not sf.is_complete],
-            "wrap_up_key": key_for("session", session.pk, "wrap_up_notes"),
-            "checked_key": key_for("session", session.pk, "notulist_checked"),
-            "advice_url": reverse("reports:advice", args=[session.pk]) if session.is_closed else "",
-            "chart": level_chart(
-                [(sf.title, sf.current_level, sf.desired_level) for sf in factors]
-            ),
-        }
-    )
     return render_page_or_partial(
-        request, "sessions/wrap_up.html", context, partials=("overview",)
+        request, "sessions/wrap_up.html", wrap_up_context(request, session),
+        partials=("overview", "close-section"),
     )
 
 
@@ -165,13 +186,39 @@ def go_to_wrap_up(request, pk):
     return redirect("sessions:wrap_up", pk=session.pk)
 
 
+# How long the close button waits, at most, for other screens to save what they hold.
+CLOSE_WAIT_SECONDS = 10
+
+
 @login_required
 @require_POST
 def close(request, pk):
+    """Close the session: a handshake. While another screen of the session holds text that is
+    not saved yet, the answer is the wrap-up saying who is still typing, and the session stays
+    open; the page asks again every second for up to CLOSE_WAIT_SECONDS, and "Toch afsluiten"
+    (force) closes at once. Whatever those screens typed before they showed "closed" is stored
+    all the same (autosave.save_field): waiting only keeps it in the ordinary fields."""
     session = get_managed_session(request, pk)
+    if not session.is_closed and request.POST.get("force") != "1":
+        typing = services.others_with_unsaved_text(session=session, user=request.user)
+        if typing:
+            now = int(time.time())
+            since = min(whole_number(request.POST.get("waiting_since"), now), now)
+            context = wrap_up_context(request, session)
+            context["closing"] = {
+                "names": typing, "waiting_since": since,
+                "gave_up": now - since >= CLOSE_WAIT_SECONDS,
+            }
+            return render_page_or_partial(
+                request, "sessions/wrap_up.html", context, partials=("close-section",)
+            )
     services.close_session(session=session, user=request.user)
     messages.success(request, _("De sessie is afgesloten. De notulist kan nu het advies maken."))
-    return redirect("sessions:wrap_up", pk=session.pk)
+    url = reverse("sessions:wrap_up", args=[session.pk])
+    if request.htmx:
+        # The whole page changes (read-only, the advice link): load it, with the message.
+        return HttpResponse(status=204, headers={"HX-Redirect": url})
+    return redirect(url)
 
 
 @login_required
@@ -185,14 +232,21 @@ def reopen(request, pk):
 
 # --- Autosave and live sync -------------------------------------------------------------------
 
+def session_not_found():
+    return json_error("not_found", _("Deze sessie bestaat niet of u heeft er geen toegang toe."), 404)
+
+
 @never_cache
 @json_login_required
 @require_POST
 def save_field(request, pk):
     # Only what the save needs: the session row also holds long texts.
-    session = ScanSession.objects.visible_to(request.user).filter(pk=pk).only("pk", "status").first()
+    session = (
+        ScanSession.objects.visible_to(request.user).filter(pk=pk)
+        .only("pk", "status", "closed_revision").first()
+    )
     if session is None:
-        return json_error("not_found", _("Deze sessie bestaat niet of u heeft er geen toegang toe."), 404)
+        return session_not_found()
     try:
         # The audit line goes into the save's own transaction: SQLite's write lock is taken
         # once per save, and no savepoint is needed.
@@ -202,6 +256,8 @@ def save_field(request, pk):
             values=request.POST.getlist("value"),
             version=request.POST.get("version"),
             user=request.user,
+            seen_revision=request.POST.get("seen_revision"),
+            merge=request.POST.get("merge") == "1",
             on_saved=lambda: audit.record(request, session, audit.CHANGED_MINUTES),
         )
     except FieldError as error:
@@ -213,15 +269,33 @@ def save_field(request, pk):
     except autosave.FieldNotFound:
         return json_error("not_found", _("Dit veld bestaat niet (meer) in deze sessie."), 404)
     except autosave.Conflict as conflict:
-        return JsonResponse(
-            {
-                "error": "conflict",
-                "message": _("Iemand anders heeft dit veld intussen gewijzigd."),
-                **autosave.saved_payload(conflict.saved),
-            },
-            status=409,
-        )
-    return JsonResponse(autosave.saved_payload(saved))
+        return JsonResponse(autosave.conflict_payload(conflict), status=409)
+    payload = autosave.saved_payload(saved)
+    if saved.after_close:
+        # The screen says where the text went: the name of the field, as people know it.
+        payload["label"] = session_history.field_name(session, saved.key)
+    return JsonResponse(payload)
+
+
+SCREEN_ID = re.compile(r"[A-Za-z0-9_-]{8,40}")
+
+
+@never_cache
+@json_login_required
+@require_POST
+def unsaved_text(request, pk):
+    """An open screen of the session reports how many of its fields hold text that is not
+    saved yet (0: all saved), so that closing can wait for it (see close)."""
+    session = ScanSession.objects.visible_to(request.user).filter(pk=pk).only(
+        "pk", "moderator_id", "notulist_id").first()
+    if session is None:
+        return session_not_found()
+    screen = request.POST.get("screen", "")
+    fields = whole_number(request.POST.get("fields"))
+    if not SCREEN_ID.fullmatch(screen) or fields is None or fields > 999:
+        return json_error("invalid", _("Ongeldige melding van dit scherm."), 400)
+    services.report_unsaved_text(session=session, user=request.user, screen=screen, fields=fields)
+    return HttpResponse(status=204)
 
 
 @never_cache
@@ -245,7 +319,7 @@ def sync_checked(request, pk, since):
         .first()
     )
     if session is None:
-        return json_error("not_found", _("Deze sessie bestaat niet of u heeft er geen toegang toe."), 404)
+        return session_not_found()
     response = sync_answer(session, since)
     response[sync_tokens.HEADER] = sync_tokens.issue(request, session.pk)
     return response
@@ -303,8 +377,10 @@ def history_restore(request, pk, revision_pk):
     except FieldError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, _("De versie van %(when)s is teruggezet als nieuwe versie "
-                                    "%(version)s.") % {
+        done = (_("De tekst van %(when)s is samengevoegd met het veld, als nieuwe versie "
+                  "%(version)s.") if revision.kind == RevisionKind.CONFLICT
+                else _("De versie van %(when)s is teruggezet als nieuwe versie %(version)s."))
+        messages.success(request, done % {
             "when": date_format(timezone.localtime(revision.created_at), "j F Y, H:i"),
             "version": saved.version or "",
         })

@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from ..helpers import plan_session
+from .helpers import log_in
+
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = "/usr/bin/chromium"
@@ -56,3 +59,18 @@ def pytest_runtest_makereport(item, call):
                     except Exception:  # noqa: BLE001 - a screenshot must never hide the failure
                         pass
     return report
+
+
+@pytest.fixture
+def table(browser, live_server, moderator, notulist, initiative):
+    """A planned session and two browsers at its table: (session, moderator's page, notulist's
+    page, their contexts), each logged in, each with its own cookies and local storage."""
+    session = plan_session(initiative, moderator, notulist)
+    contexts = [browser.new_context(locale="nl-NL", viewport={"width": 1366, "height": 900})
+                for _ in range(2)]
+    mod_page, not_page = (context.new_page() for context in contexts)
+    log_in(mod_page, live_server, "jeroen")
+    log_in(not_page, live_server, "fatima")
+    yield session, mod_page, not_page, contexts
+    for context in contexts:
+        context.close()

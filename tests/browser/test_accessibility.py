@@ -103,7 +103,7 @@ def test_axe_finds_nothing_on_any_page_of_a_session(four_browsers, live_server, 
         [f"actiescan:draft:{running.pk}:factor:{first.pk}:minutes", "Mijn tekst"])
     notu.reload()
     check(notu, wait_for=".conflict-panel")
-    notu.get_by_role("button", name="Mijn tekst houden").click()
+    notu.get_by_role("button", name="Alleen mijn tekst").click()
     all_saved(notu)
     # Offline: the connection banner.
     notu.context.set_offline(True)

@@ -7,22 +7,9 @@ from playwright.sync_api import expect
 
 from sessions.models import FieldRevision, SessionFactor
 
-from ..helpers import plan_session
-from .helpers import SYNC_TIMEOUT, all_saved, log_in
+from .helpers import SYNC_TIMEOUT, all_saved
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-@pytest.fixture
-def table(browser, live_server, moderator, notulist, initiative):
-    session = plan_session(initiative, moderator, notulist)
-    contexts = [browser.new_context(locale="nl-NL", viewport={"width": 1366, "height": 900})
-                for _ in range(2)]
-    mod_page, not_page = (context.new_page() for context in contexts)
-    log_in(mod_page, live_server, "jeroen")
-    log_in(not_page, live_server, "fatima")
-    yield session, mod_page, not_page, contexts
-    for context in contexts:
-        context.close()
 
 
 def test_moderator_and_notulist_run_a_session_together(table, live_server):
@@ -57,11 +44,18 @@ def test_moderator_and_notulist_run_a_session_together(table, live_server):
     expect(summary).to_contain_text("Twee leerambassadeurs werven", timeout=SYNC_TIMEOUT)
     expect(mod.locator("#factor-status")).to_contain_text("compleet", timeout=SYNC_TIMEOUT)
 
-    # The moderator moves on; the notulist's screen follows.
+    # The moderator moves the table on (a POST); the notulist's screen follows.
     second = session.factors.order_by("position")[1]
-    mod.get_by_role("link", name=re.compile(second.title)).first.click()
+    mod.get_by_role("button", name=re.compile(second.title)).first.click()
     expect(mod.locator("#factor-title")).to_have_text(second.title)
-    expect(notu.locator("#factor-title")).to_have_text(second.title, timeout=SYNC_TIMEOUT + 2000)
+    # Her cursor is still in the minutes: her screen stays, and says where the table went.
+    expect(notu.locator("#follow-notice")).to_contain_text(
+        f"De moderator is bij ‘{second.title}’", timeout=SYNC_TIMEOUT)
+    expect(notu.locator("#factor-title")).to_have_text(first.title)
+    notu.get_by_role("button", name="Ga mee").click()
+    expect(notu.locator("#factor-title")).to_have_text(second.title)
+    expect(notu.locator(f'[data-field="factor:{second.pk}:minutes"]')).to_be_focused()
+    expect(notu.locator("#follow-notice")).to_be_hidden()
 
     first.refresh_from_db()
     assert first.minutes == "De representant vertelt over de doelgroep."
@@ -94,10 +88,10 @@ def test_conflict_shows_both_texts_and_merging_keeps_both(table, live_server):
     expect(panel).to_be_visible(timeout=SYNC_TIMEOUT)
     expect(panel.locator('[data-slot="mine"]')).to_have_text("Tekst van de notulist")
     expect(panel.locator('[data-slot="theirs"]')).to_have_text("Tekst van de moderator")
-    panel.get_by_role("button", name="Beide samenvoegen").click()
+    panel.get_by_role("button", name="Samengevoegde tekst opslaan").click()
     all_saved(notu)
     first.refresh_from_db()
-    assert "Tekst van de notulist" in first.minutes and "Tekst van de moderator" in first.minutes
+    assert first.minutes == "Tekst van de moderator Tekst van de notulist"
     expect(mod.locator(f'[data-field="{key}"]')).to_have_value(first.minutes, timeout=SYNC_TIMEOUT)
 
 

@@ -61,7 +61,7 @@ def test_the_projector_follows_the_moderator(table, live_server, moderator):
 
     # The moderator moves on and scores; the projector follows without a reload.
     mod.goto(f"{live_server.url}/sessies/{session.pk}/cockpit/?factor={first.pk}")
-    mod.get_by_role("link", name=re.compile(second.title)).first.click()
+    mod.get_by_role("button", name=re.compile(second.title)).first.click()
     expect(mod.locator("#factor-title")).to_have_text(second.title)
     expect(screen.locator("#present-title")).to_have_text(second.title, timeout=FOLLOW_TIMEOUT)
     mod.get_by_label("Hier staan we nu: Gevorderd").check()

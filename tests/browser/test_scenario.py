@@ -96,7 +96,7 @@ def test_a_whole_scan_from_planning_to_the_initiatives_pdf(four_browsers, live_s
         expect(summary).to_contain_text(f"Tweede stap voor {sf.title}", timeout=SYNC_TIMEOUT)
         expect(mod.locator("#factor-status")).to_contain_text("compleet", timeout=SYNC_TIMEOUT)
         if n + 1 < len(factors):
-            mod.locator(".pager").get_by_role("link", name=re.compile(re.escape(titles[n + 1]))).click()
+            mod.locator(".pager").get_by_role("button", name=re.compile(re.escape(titles[n + 1]))).click()
             expect(mod.locator("#factor-title")).to_have_text(titles[n + 1])
             # The notulist's screen follows the moderator.
             expect(notu.locator("#factor-title")).to_have_text(titles[n + 1], timeout=SYNC_TIMEOUT + 2000)
@@ -116,12 +116,15 @@ def test_a_whole_scan_from_planning_to_the_initiatives_pdf(four_browsers, live_s
     expect(panel).to_be_visible(timeout=SYNC_TIMEOUT)
     expect(panel.locator('[data-slot="mine"]')).to_contain_text("En nog iets van de notulist.")
     expect(panel.locator('[data-slot="theirs"]')).to_have_text("Aanvulling van de moderator.")
-    panel.get_by_role("button", name="Beide samenvoegen").click()
+    # The merge takes both changes: the moderator replaced the text, the notulist added to it.
+    expect(panel.locator('[data-slot="merged"]')).to_have_text(
+        "Aanvulling van de moderator. En nog iets van de notulist.")
+    panel.get_by_role("button", name="Samengevoegde tekst opslaan").click()
     all_saved(notu)
     last.refresh_from_db()
-    assert "En nog iets van de notulist." in last.minutes
-    assert "Aanvulling van de moderator." in last.minutes
-    assert f"Notulen bij {last.title}" in last.minutes  # what was there before is kept too
+    assert last.minutes == "Aanvulling van de moderator. En nog iets van de notulist."
+    # What was there before is kept in the history.
+    assert FieldRevision.objects.filter(field=key, value=f"Notulen bij {last.title}: de representant vertelt.").exists()
     expect(field(mod, key)).to_have_value(last.minutes, timeout=SYNC_TIMEOUT)
 
     # --- The notulist's connection drops; typing goes on; everything arrives once --------------

@@ -1,0 +1,100 @@
+/**
+ * Live editing for the Actiescan: autosave with local drafts, conflicts with a three-way merge,
+ * live sync, following the moderator, the closed state, the clocks and the connection banner.
+ * Native ES modules, no build step; works under a strict CSP (no eval, no inline code, no style
+ * attributes). Contract with the server: docs/live-protocol.md.
+ *
+ *   dom, net, drafts, banners   small shared pieces
+ *   fields                      one explicit state per field
+ *   saving, conflicts           saving each field (and the conflict choices); the panel
+ *   sync, poll                  applying a changes payload; the transport that fetches them
+ *   session, late               the closed state; where text stored after closing went
+ *   follow, clock               following the moderator; the factor clocks
+ *   presence, forms             reporting unsaved text; forms that wait for every save
+ */
+
+import { startClocks } from "./clock.js";
+import { csrfToken, isChoice, isText } from "./dom.js";
+import { purgeOldDrafts } from "./drafts.js";
+import { unsavedCount } from "./fields.js";
+import { markTable, startFollowing } from "./follow.js";
+import { startFlushFirstForms } from "./forms.js";
+import { pollNow, resyncFully, startPolling } from "./poll.js";
+import { startReporting } from "./presence.js";
+import {
+  adopt, flush, flushPaused, left, offline, online, resolveConflict, retryClicked, ticked, typed,
+} from "./saving.js";
+
+function adoptWithin(root) {
+  if (!root || root.nodeType !== 1) return;
+  if (isText(root)) adopt(root);
+  for (const el of root.querySelectorAll('[data-autosave="text"][data-field]')) adopt(el);
+}
+
+document.addEventListener("input", (event) => {
+  if (isText(event.target)) typed(event.target);
+});
+document.addEventListener("change", (event) => {
+  if (isChoice(event.target)) ticked(event.target);
+});
+document.addEventListener("focusout", (event) => {
+  if (isText(event.target)) left(event.target);
+});
+document.addEventListener("click", (event) => {
+  const target = event.target;
+  if (!target || !target.closest) return;
+  const retry = target.closest("[data-live-retry]");
+  if (retry) {
+    event.preventDefault();
+    retryClicked(retry.dataset.liveRetry);
+    return;
+  }
+  const action = target.closest("[data-conflict-for] [data-action]");
+  if (action) {
+    event.preventDefault();
+    resolveConflict(action.closest("[data-conflict-for]").dataset.conflictFor, action.dataset.action);
+  }
+});
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState === "visible") pollNow();
+  else flushPaused({ keepalive: true });
+});
+document.addEventListener("htmx:load", (event) => {
+  adoptWithin(event.detail && event.detail.elt);
+  markTable();
+});
+// Text waiting for its pause goes before any htmx request (the moderator moving on, …).
+document.addEventListener("htmx:beforeRequest", () => flushPaused());
+document.addEventListener("htmx:configRequest", (event) => {
+  // htmx's own posts keep working after the CSRF token changed (login in another tab).
+  const detail = event.detail;
+  if (!detail || !detail.headers || String(detail.verb || "").toLowerCase() === "get") return;
+  const token = csrfToken();
+  if (token) detail.headers["X-CSRFToken"] = token;
+});
+window.addEventListener("beforeunload", (event) => {
+  if (!unsavedCount()) return undefined;
+  flushPaused({ keepalive: true });
+  event.preventDefault();
+  event.returnValue = true; // browsers show their own text
+  return true;
+});
+window.addEventListener("pagehide", () => flushPaused({ keepalive: true }));
+window.addEventListener("pageshow", (event) => {
+  if (event.persisted) resyncFully(); // back from the browser's cache: it may have missed changes
+});
+window.addEventListener("online", () => {
+  online();
+  pollNow();
+});
+window.addEventListener("offline", offline);
+
+purgeOldDrafts();
+adoptWithin(document.body);
+startFlushFirstForms();
+startReporting();
+startFollowing();
+startPolling();
+startClocks();
+
+window.actiescanLive = Object.freeze({ flush: () => flush(), pendingCount: unsavedCount });

@@ -1,0 +1,67 @@
+/**
+ * Applying what changed. applyChanges is the one way changes reach this screen, whatever brought
+ * them (the 2-second poll in poll.js today; a server push may call it too): the server's
+ * changes payload says everything (docs/live-protocol.md, "Sync").
+ *
+ * A field that has focus or holds unsaved text is never changed: a newer text waits until the
+ * person leaves the field (if she types on, her save meets a conflict and the merge).
+ */
+
+import { choiceEls, fill, mainEl, msg, now, textEl } from "./dom.js";
+import { field, getField, setStatus } from "./fields.js";
+import { tableMoved } from "./follow.js";
+import { statusChanged } from "./session.js";
+
+const CHOICE_GUARD_MS = 2000;
+
+/** sentAt: when the request that brought the payload left (its answer may predate our saves). */
+export function applyChanges(payload, { sentAt = 0 } = {}) {
+  const main = mainEl();
+  if (!main || !payload || typeof payload !== "object") return;
+  const fields = payload.fields && typeof payload.fields === "object" ? payload.fields : {};
+  for (const key of Object.keys(fields)) {
+    const item = fields[key] && typeof fields[key] === "object" ? fields[key] : { value: fields[key] };
+    applyText(key, item);
+    applyChoice(key, item, sentAt);
+  }
+  if (payload.revision !== undefined && payload.revision !== null) main.dataset.revision = String(payload.revision);
+  if (payload.status) statusChanged(payload.status);
+  if (payload.current_factor !== undefined) tableMoved(payload.current_factor, !!payload.wrap_up);
+  const body = document.body;
+  if (payload.structural) body.dispatchEvent(new CustomEvent("live:structure", { detail: payload }));
+  if (payload.refresh) body.dispatchEvent(new CustomEvent("live:refresh", { detail: payload }));
+}
+
+function applyText(key, item) {
+  const el = textEl(key);
+  if (!el || Number(item.version) <= Number(el.dataset.version)) return;
+  const value = item.value === null || item.value === undefined ? "" : String(item.value);
+  const f = getField(key);
+  if (document.activeElement === el || (f && f.unsaved)) {
+    field(key, el, "text").remote = { value: value, version: item.version };
+    if (!f || !f.unsaved) setStatus(key, "remote", fill(msg("remote-waiting"), { by: item.saved_by || "" }), false);
+    return;
+  }
+  el.value = value;
+  el.dataset.version = String(item.version);
+  if (f) f.remote = null;
+}
+
+function applyChoice(key, item, sentAt) {
+  const inputs = choiceEls(key);
+  if (!inputs.length) return;
+  const f = getField(key);
+  if (f) {
+    const active = document.activeElement;
+    const focusWithin = inputs.some((i) => i === active || (i.closest("label") && i.closest("label").contains(active)));
+    if (f.unsaved || (focusWithin && now() - f.lastInput < CHOICE_GUARD_MS) || f.lastSettled > sentAt) return;
+  }
+  const value = item.value;
+  for (const input of inputs) {
+    let on;
+    if (Array.isArray(value)) on = value.map(String).includes(input.value);
+    else if (typeof value === "boolean") on = value;
+    else on = value !== null && value !== undefined && String(value) === input.value;
+    if (input.checked !== on) input.checked = on;
+  }
+}
