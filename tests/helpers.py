@@ -4,6 +4,7 @@ calls as the browser makes them, the structure of a tagged PDF, a live stream re
 ASGI app, and a phone joining a table."""
 
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -316,3 +317,72 @@ def make_join_code(session, user) -> str:
 def join_phone(client, code, name="", **extra):
     """A phone enters the join code on /mee/, as its browser sends it."""
     return client.post(reverse("sessions:phone_enter"), {"code": code, "name": name}, **extra)
+
+
+def login_session_key(user) -> str:
+    """A login session for `user`, stored in the database, as logging in makes it: its key is
+    the value of the `sessionid` cookie (signed with this process's SECRET_KEY)."""
+    from django.contrib.sessions.backends.db import SessionStore
+
+    store = SessionStore()
+    store["_auth_user_id"] = str(user.pk)
+    store["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+    store["_auth_user_hash"] = user.get_session_auth_hash()
+    store.create()
+    return store.session_key
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def app_server(tmp_path, *, debug=False, workers=1):
+    """The app as production serves it (scripts/serve: granian, ASGI) on a free port, on the
+    test database and with this process's SECRET_KEY (so login cookies made here work there).
+    Yields its base URL."""
+    import os
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    from django.conf import settings
+    from django.db import connection
+
+    db = connection.settings_dict
+    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_ALLOW_ASYNC_UNSAFE", "DATABASE_URL")}
+    if db["ENGINE"] == "actiescan.db":
+        env["SQLITE_PATH"] = str(db["NAME"])
+    else:
+        env["DATABASE_URL"] = (f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}"
+                               f":{db['PORT'] or 5432}/{db['NAME']}")
+    env.update(DEBUG="1" if debug else "0", SECRET_KEY=settings.SECRET_KEY,
+               ALLOWED_HOSTS="127.0.0.1", SECURE_SSL_REDIRECT="0", LOG_LEVEL="WARNING",
+               STATIC_ROOT=str(tmp_path / "no-static"), AXES_ENABLED="0",
+               GRANIAN_WORKERS=str(workers), VENV=str(Path(sys.executable).parent.parent))
+    port = free_port()
+    log_path = tmp_path / f"server-{port}.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(["bash", "scripts/serve"], cwd=settings.BASE_DIR,
+                                   env={**env, "GRANIAN_PORT": str(port)}, stdout=log, stderr=log)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/healthz", timeout=1)
+                break
+            except OSError as error:  # refused, reset or timed out while the server boots
+                if time.time() > deadline or process.poll() is not None:
+                    raise AssertionError(log_path.read_text()[-2000:]) from error
+                time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=20)

@@ -5,21 +5,14 @@ stream gets it pushed (PostgreSQL's NOTIFY reaches every server's listener)."""
 
 import json
 import os
-import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.contrib.sessions.backends.db import SessionStore
-from django.db import connection
 
-from .helpers import plan_session
+from .helpers import app_server, login_session_key, plan_session
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -32,57 +25,14 @@ pytestmark = [
 CSRF = "c" * 32
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def login_cookie(user):
-    store = SessionStore()
-    store["_auth_user_id"] = str(user.pk)
-    store["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
-    store["_auth_user_hash"] = user.get_session_auth_hash()
-    store.create()
-    return f"sessionid={store.session_key}; csrftoken={CSRF}"
+    return f"sessionid={login_session_key(user)}; csrftoken={CSRF}"
 
 
 @pytest.fixture
 def two_servers(tmp_path):
-    db = connection.settings_dict
-    url = f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    # The same SECRET_KEY as this process: login cookies made here are signed with it.
-    env.update(DEBUG="0", SECRET_KEY=settings.SECRET_KEY, ALLOWED_HOSTS="127.0.0.1",
-               SECURE_SSL_REDIRECT="0", DATABASE_URL=url, LOG_LEVEL="WARNING",
-               STATIC_ROOT=str(tmp_path / "static"))
-    ports, processes = [free_port(), free_port()], []
-    venv = str(Path(sys.executable).parent.parent)
-    for port in ports:
-        log = open(tmp_path / f"server-{port}.log", "wb")
-        processes.append(subprocess.Popen(
-            ["bash", "scripts/serve"],
-            cwd=settings.BASE_DIR,
-            env={**env, "GRANIAN_PORT": str(port), "GRANIAN_WORKERS": "1", "VENV": venv},
-            stdout=log, stderr=log,
-        ))
-    try:
-        for port in ports:
-            deadline = time.time() + 30
-            while True:
-                try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                    break
-                except OSError as error:  # refused, reset or timed out while the server boots
-                    if time.time() > deadline:
-                        log_text = Path(tmp_path / f"server-{port}.log").read_text()[-2000:]
-                        raise AssertionError(log_text) from error
-                    time.sleep(0.2)
-        yield ports
-    finally:
-        for process in processes:
-            process.terminate()
-            process.wait(timeout=20)
+    with app_server(tmp_path) as first, app_server(tmp_path) as second:
+        yield [int(url.rsplit(":", 1)[1]) for url in (first, second)]
 
 
 def call(port, path, cookie, data=None):

@@ -7,7 +7,8 @@
  *   dom, net, drafts, banners   small shared pieces
  *   fields                      one explicit state per field
  *   saving, conflicts           saving each field (and the conflict choices); the panel
- *   sync, poll                  applying a changes payload; the transport that fetches them
+ *   sync, stream, poll          applying a changes payload; the pushed stream that brings
+ *                               them, and the poll it falls back to
  *   session, late               the closed state; where text stored after closing went
  *   follow, clock               following the moderator; the factor clocks
  *   presence, forms             reporting unsaved text; forms that wait for every save
@@ -19,8 +20,9 @@ import { purgeOldDrafts } from "./drafts.js";
 import { unsavedCount } from "./fields.js";
 import { markTable, startFollowing } from "./follow.js";
 import { startFlushFirstForms } from "./forms.js";
-import { pollNow, resyncFully, startPolling } from "./poll.js";
+import { pollNow, resyncFully } from "./poll.js";
 import { startReporting } from "./presence.js";
+import { reconnectNow, startTransport } from "./stream.js";
 import {
   adopt, flush, flushPaused, left, offline, online, resolveConflict, retryClicked, ticked, typed,
 } from "./saving.js";
@@ -56,7 +58,10 @@ document.addEventListener("click", (event) => {
   }
 });
 document.addEventListener("visibilitychange", () => {
-  if (document.visibilityState === "visible") pollNow();
+  if (document.visibilityState === "visible") {
+    pollNow();
+    reconnectNow();
+  }
   else flushPaused({ keepalive: true });
 });
 document.addEventListener("htmx:load", (event) => {
@@ -86,6 +91,7 @@ window.addEventListener("pageshow", (event) => {
 window.addEventListener("online", () => {
   online();
   pollNow();
+  reconnectNow();
 });
 window.addEventListener("offline", offline);
 
@@ -94,7 +100,7 @@ adoptWithin(document.body);
 startFlushFirstForms();
 startReporting();
 startFollowing();
-startPolling();
+startTransport();
 startClocks();
 
 window.actiescanLive = Object.freeze({ flush: () => flush(), pendingCount: unsavedCount });

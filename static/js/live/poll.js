@@ -1,9 +1,10 @@
 /**
- * The transport that brings changes today: ask the sync URL every 2 seconds (10 when the tab is
- * hidden) and hand any answer to applyChanges. It also keeps the connection's health visible:
- * when syncs fail (offline, server down, login gone) the banner says so, also for someone who
- * is not typing, with the time of the last successful sync; the first sync after that asks for
- * the full state (since=-1), so no change missed meanwhile stays missed.
+ * The fallback transport: ask the sync URL every 2 seconds (10 when the tab is hidden) and hand
+ * any answer to applyChanges. It runs while the pushed stream (stream.js) cannot be held, and on
+ * pages without one. It also keeps the connection's health visible — for both transports: when
+ * syncs fail (offline, server down, login gone) the banner says so, also for someone who is not
+ * typing, with the time of the last successful sync; the first sync after that asks for the
+ * full state (since=-1), so no change missed meanwhile stays missed.
  */
 
 import { clearBanner, setBanner } from "./banners.js";
@@ -30,13 +31,23 @@ function schedule(delay) {
   timer = setTimeout(poll, delay);
 }
 
+let polling = false;
+
 export function startPolling() {
+  if (polling) return;
+  polling = true;
   schedule(FIRST_MS);
 }
 
-/** Ask now (the tab became visible, the network came back). */
+/** The stream carries the changes from now on. */
+export function stopPolling() {
+  polling = false;
+  clearTimeout(timer);
+}
+
+/** Ask now (the tab became visible, the network came back), when polling. */
 export function pollNow() {
-  if (!busy) schedule(0);
+  if (polling && !busy) schedule(0);
 }
 
 /** The next sync asks for everything (e.g. the page came back from the browser's cache). */
@@ -45,7 +56,7 @@ export function resyncFully() {
   pollNow();
 }
 
-function failed() {
+export function failed() {
   failures += 1;
   fullNext = true;
   if (failures >= FAILURES_BEFORE_BANNER || navigator.onLine === false) {
@@ -53,7 +64,7 @@ function failed() {
   }
 }
 
-function succeeded() {
+export function succeeded() {
   lastSuccess = now();
   failures = 0;
   clearBanner("sync", "login", "forbidden");
@@ -62,6 +73,7 @@ function succeeded() {
 
 function poll() {
   const main = mainEl();
+  if (!polling) return;
   if (busy || !main || !main.dataset.syncUrl) {
     if (main && main.dataset.syncUrl) schedule();
     return;
@@ -98,6 +110,6 @@ function poll() {
     })
     .finally(() => {
       busy = false;
-      schedule();
+      if (polling) schedule();
     });
 }
