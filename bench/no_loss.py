@@ -15,8 +15,9 @@ on both screens must show what the database holds.
 
     .venv/bin/python bench/no_loss.py --repetitions 20
 
-gunicorn with the production settings (DEBUG off, whitenoise manifest: the ES modules as they
-are deployed) on 127.0.0.1 and a fresh SQLite database in a temporary folder.
+The server is production's (scripts/serve: granian, DEBUG off, the manifest static files: the
+ES modules as they are deployed, live updates pushed) on 127.0.0.1, with a fresh SQLite database
+in a temporary folder.
 """
 
 import argparse
