@@ -3,8 +3,9 @@ answers those calls in JSON, and one view serving a page or one of its htmx frag
 
 from functools import wraps
 
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 # The header of the live poll's sync token (sessions.sync_tokens): the core lets such polls
@@ -34,9 +35,17 @@ def json_login_required(view):
     return wrapper
 
 
-def render_page_or_partial(request, template_name, context, partials=(), status=200):
-    """Render the page, or only the {% partialdef %} named by the htmx request's target."""
+def render_page_or_partial(request, template_name, context, partials=(), status=200,
+                           companions=None):
+    """Render the page, or only the {% partialdef %} named by the htmx request's target.
+
+    `companions` maps a target to partials answered with it as out-of-band swaps (rendered with
+    `oob` true, so the partial marks itself hx-swap-oob): parts of a page that change together
+    are then fetched in one request with one look-up of their data, not one request each."""
     target = request.htmx.target if request.htmx else None
-    if target in partials:
-        template_name = f"{template_name}#{target}"
-    return render(request, template_name, context, status=status)
+    if target not in partials:
+        return render(request, template_name, context, status=status)
+    parts = [render_to_string(f"{template_name}#{target}", context, request)]
+    for companion in (companions or {}).get(target, ()):
+        parts.append(render_to_string(f"{template_name}#{companion}", {**context, "oob": True}, request))
+    return HttpResponse("".join(parts), status=status)

@@ -359,6 +359,12 @@ ACTIESCAN_PUSH_HUB = os.environ.get("ACTIESCAN_PUSH_HUB", "auto")
 ACTIESCAN_PUSH_CHANNEL = "actiescan_push"
 ACTIESCAN_PUSH_POLL_SECONDS = envfloat("ACTIESCAN_PUSH_POLL_SECONDS", 0.2)
 ACTIESCAN_PUSH_HEARTBEAT = envfloat("ACTIESCAN_PUSH_HEARTBEAT", 20.0)
+# Long-lived threads per app process that run the sync views under ASGI (actiescan/asgi.py):
+# a request waiting on the database (a SQLite write lock, a PostgreSQL round trip) holds up only
+# its own lane.
+ACTIESCAN_ASGI_LANES = envint("ACTIESCAN_ASGI_LANES", 4)
+if not 1 <= ACTIESCAN_ASGI_LANES <= 64:
+    raise RuntimeError("ACTIESCAN_ASGI_LANES must be between 1 and 64.")
 # Mails to the initiative: at most this many addresses per sending.
 ACTIESCAN_MAX_RECIPIENTS = envint("ACTIESCAN_MAX_RECIPIENTS", 10)
 # The sender of an advice hears this many days before its share link expires when the

@@ -229,8 +229,24 @@ MIX = json.loads((ROOT / "bench" / "results" / "browser_mix.json").read_text())
 CSRF = "b" * 32  # an unmasked 32-character CSRF secret, the same in cookie and header
 DEBOUNCE_S = 0.8  # static/js/live/saving.js: a text is saved 800 ms after the last key
 LEVELS = ["startend", "gevorderd", "voldragen"]
-FRAGMENTS = {"moderator": ("cockpit", ("factor-nav", "factor-status")),
-             "notulist": ("notulist", ("factor-nav", "factor-summary"))}
+# What a refresh fetches (the navigation comes out of band with it, sessions/views/live.py), and
+# the text fields each screen holds itself: a change of one of those refreshes nothing there
+# (static/js/live/sync.js changesSummary; the bench's action texts are never emptied).
+FRAGMENTS = {"moderator": ("cockpit", ("factor-status",)),
+             "notulist": ("notulist", ("factor-summary",))}
+OWN_TEXTS = {"moderator": ("factor:*:rationale", "factor:*:minutes", "action:*:text", "action:*:owner",
+                           "action:*:timeframe"),
+             "notulist": ("factor:*:minutes", "session:*:general_minutes", "session:*:wrap_up_notes")}
+
+
+def refreshes(role: str, payload: dict) -> bool:
+    """Whether the browser's live:refresh fires on this screen for this event."""
+    if not payload.get("refresh"):
+        return False
+    if payload.get("structural"):
+        return True
+    own = {tuple(pattern.split(":")[::2]) for pattern in OWN_TEXTS[role]}
+    return any((key.split(":")[0], key.split(":")[-1]) not in own for key in payload.get("fields", {}))
 
 
 def per_save(role: str, kind: str) -> float:
@@ -423,7 +439,7 @@ class Table:
                 if role == "notulist" and payload.get("current_factor") not in (None, shown_factor):
                     shown_factor = payload["current_factor"]
                     await self.page(fragments, role)  # her screen follows the table
-                elif payload.get("refresh"):
+                elif refreshes(role, payload):
                     await self.refresh(fragments, role)
         except Exception as error:  # noqa: BLE001
             if time.perf_counter() < stop_at:
@@ -509,7 +525,7 @@ def summarise(results, duration):
 
 
 def cpu_seconds(pgid: int | None = None, name: str | None = None) -> float:
-    """CPU time (user + system) of the processes in process group `pgid` (gunicorn) or with
+    """CPU time (user + system) of the processes in process group `pgid` (the server) or with
     command name `name` (the PostgreSQL server), from /proc."""
     total = 0
     for stat in Path("/proc").glob("[0-9]*/stat"):

@@ -136,6 +136,7 @@ def main():
     print(f"{'sync, one change, with token':<28} {median:>10.1f} {queries:>8}")
     median, queries = measure_204(Client(), reverse("healthz"), runs, status=200)
     print(f"{'healthz (floor)':<28} {median:>10.1f} {queries:>8}")
+    measure_fragments(mod_client, running, runs)
     measure_phone(mod_client, moderator, running, runs)
 
 
@@ -171,6 +172,35 @@ def measure_phone(mod_client, moderator, session, runs):
             timings.append(elapsed)
             queries = len(captured)
     print(f"{'phone mark':<28} {statistics.median(timings) * 1000:>10.1f} {queries:>8}")
+
+
+def measure_fragments(client, session, runs):
+    """What a screen fetches when an event says `refresh` (hx-trigger="live:refresh"), and the
+    report of unsaved text each screen sends while someone types."""
+    cockpit = reverse("sessions:cockpit", args=[session.pk])
+    notulist = reverse("sessions:notulist", args=[session.pk])
+    factor = session.factors.order_by("position").first()
+    for name, url, target in (
+        ("cockpit factor-status", cockpit, "factor-status"),
+        ("cockpit factor-nav", cockpit, "factor-nav"),
+        ("notulist factor-summary", notulist, "factor-summary"),
+    ):
+        headers = {"HX-Request": "true", "HX-Target": target,
+                   "HX-Current-URL": f"http://testserver{url}?factor={factor.pk}"}
+        median, queries = measure_204(client, f"{url}?factor={factor.pk}", runs, status=200, headers=headers)
+        print(f"{name:<28} {median:>10.1f} {queries:>8}")
+    url = reverse("sessions:unsaved_text", args=[session.pk])
+    timings, queries = [], 0
+    for n in range(runs + 1):
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            response = client.post(url, {"screen": "benchscreen01", "fields": n % 2})
+            elapsed = time.perf_counter() - started
+        assert response.status_code == 204, response.content
+        if n:
+            timings.append(elapsed)
+            queries = len(captured)
+    print(f"{'unsaved-text report':<28} {statistics.median(timings) * 1000:>10.1f} {queries:>8}")
 
 
 def measure_204(client, url, runs, status=204, headers=None):

@@ -200,8 +200,10 @@ def report_unsaved_text(*, session: ScanSession, user, screen: str, fields: int)
         )
     else:
         UnsavedText.objects.filter(session=session, screen=screen).delete()
-    # Reports of screens that went away (closed, offline) are of no use after a while.
-    UnsavedText.objects.filter(reported_at__lt=now - UNSAVED_TEXT_KEPT).delete()
+        # Reports of screens that went away (closed, offline) are of no use after a while (they
+        # are not believed after UnsavedText.LIFETIME anyway). Swept when a screen is done
+        # typing, not on each heartbeat, which comes every 2 s from every typing screen.
+        UnsavedText.objects.filter(reported_at__lt=now - UNSAVED_TEXT_KEPT).delete()
 
 
 def others_with_unsaved_text(*, session: ScanSession, user) -> list[str]:

@@ -21,11 +21,11 @@ from asgiref.testing import ApplicationCommunicator
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.asgi import get_asgi_application
 from django.db import connections
 from django.urls import reverse
 from django.utils import timezone
 
+from actiescan.asgi import application as asgi_application
 from actiescan.models import SuccessFactor
 from sessions import services
 from sessions.models import ActionPoint, ScanSession, SessionFactor, Status
@@ -237,7 +237,7 @@ class EventStream:
         headers = [(b"cookie", f"sessionid={cookie}".encode()), (b"accept", b"text/event-stream")]
         if last_event_id is not None:
             headers.append((b"last-event-id", str(last_event_id).encode()))
-        self.communicator = ApplicationCommunicator(get_asgi_application(), {
+        self.communicator = ApplicationCommunicator(asgi_application, {
             "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
             "scheme": "http", "path": path,
             "raw_path": b"", "query_string": query.encode(), "root_path": "",

@@ -62,6 +62,42 @@ def test_a_change_reaches_an_open_screen_at_once(running_session, people):
     assert elapsed < 2  # pushed, not found by the next 2-s poll
 
 
+def test_the_screens_of_a_table_share_one_look_up_per_change(running_session, people, monkeypatch):
+    """Both screens get the same change; the process looks it up once (stream.SharedChanges),
+    and the look-up still runs for each new change."""
+    from sessions import autosave
+    from sessions.views import stream as stream_view
+
+    moderator, notulist = people
+    factor = running_session.factors.first()
+    running_session.refresh_from_db()
+    calls = []
+    real = autosave.changes_since
+    monkeypatch.setattr(autosave, "changes_since", lambda session, since: calls.append(since) or real(session, since))
+    monkeypatch.setattr(stream_view, "shared_changes", stream_view.SharedChanges())
+
+    async def scenario():
+        streams = [await Stream(running_session, cookie_of(c), since=running_session.revision).start()
+                   for c in (moderator, notulist)]
+        for stream in streams:
+            assert (await stream.next_event())["event"] == "ready"
+        changes = []
+        for n, text in enumerate(["Eerste zin.", "Tweede zin."]):
+            await elsewhere(save, moderator, running_session, f"factor:{factor.pk}:minutes", text, n)
+            changes.append([json.loads((await stream.next_event())["data"]) for stream in streams])
+        for stream in streams:
+            await stream.close()
+        return changes
+
+    changes = run_async(scenario)
+    key = f"factor:{factor.pk}:minutes"
+    assert [[c["fields"][key]["value"] for c in pair] for pair in changes] == [["Eerste zin."] * 2, ["Tweede zin."] * 2]
+    # One look-up at opening (both screens stand at the same revision: nothing to catch up),
+    # then one per change: not one per screen (that was [2, 2, 2, 2, 3, 3]).
+    start = running_session.revision  # as read before the saves
+    assert calls == [start, start, start + 1]
+
+
 def test_a_reconnecting_screen_gets_what_it_missed(running_session, people):
     moderator, notulist = people
     factor = running_session.factors.first()

@@ -149,6 +149,26 @@ def test_fragment_requests_render_only_the_partial(running_session, moderator):
     assert html.lstrip().startswith('<nav id="factor-nav"') and "<html" not in html
 
 
+@pytest.mark.parametrize("view, target", [("cockpit", "factor-status"), ("notulist", "factor-summary")])
+def test_a_refresh_brings_the_navigation_along_in_one_answer(running_session, moderator, view, target):
+    """One request per screen per refresh: the status (cockpit) or summary (notulist) answers
+    with the navigation as an out-of-band swap, showing the level just chosen; the navigation
+    itself no longer fetches on its own."""
+    factor = running_session.factors.order_by("position").first()
+    factor.current_level = "gevorderd"
+    factor.save()
+    client = client_for(Client, moderator)
+    url = reverse(f"sessions:{view}", args=[running_session.pk])
+    html = client.get(url, HTTP_HX_REQUEST="true", HTTP_HX_TARGET=target,
+                      HTTP_HX_CURRENT_URL=f"http://testserver{url}?factor={factor.pk}").content.decode()
+    assert html.lstrip().startswith(f'<div id="{target}"') and "<html" not in html
+    nav = html[html.index('<nav id="factor-nav"'):]
+    assert 'hx-swap-oob="true"' in nav[:200] and "Gevorderd" in nav
+    page = client.get(url, {"factor": factor.pk}).content.decode()
+    nav_tag = page[page.index('<nav id="factor-nav"'):].split(">", 1)[0]
+    assert "hx-trigger" not in nav_tag and "hx-swap-oob" not in nav_tag
+
+
 def test_wrap_up_shows_levels_actions_and_chart(running_session, moderator):
     factor = running_session.factors.first()
     factor.current_level, factor.desired_level = "startend", "voldragen"

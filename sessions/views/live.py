@@ -59,6 +59,12 @@ def pick_factor(factors, raw, fallback_pk=None):
     return factors[0] if factors else None
 
 
+# A `refresh` event (docs/live-protocol.md) makes the factor's status or summary fetch itself;
+# the navigation (progress, levels, completeness) comes along out of band in the same answer:
+# one request and one look-up of the factors per screen instead of two.
+REFRESHED_WITH = {"factor-status": ("factor-nav",), "factor-summary": ("factor-nav",)}
+
+
 def live_context(request, session, factors, selected):
     for session_factor in factors:
         # The template reads the session through each factor (timer); share the loaded one.
@@ -109,6 +115,7 @@ def cockpit(request, pk):
     return render_page_or_partial(
         request, "sessions/cockpit.html", context,
         partials=("live-body", "factor-panel", "factor-nav", "factor-status", "factor-clock"),
+        companions=REFRESHED_WITH,
     )
 
 
@@ -128,6 +135,7 @@ def notulist(request, pk):
     return render_page_or_partial(
         request, "sessions/notulist.html", context,
         partials=("live-body", "factor-panel", "factor-nav", "factor-summary", "factor-clock"),
+        companions=REFRESHED_WITH,
     )
 
 

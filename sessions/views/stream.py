@@ -2,6 +2,8 @@
 view and the wrap-up: what the 2-s poll (live.sync) answers, pushed the moment it happens. The
 poll stays as the fallback (a proxy that buffers, a WSGI server): docs/live-protocol.md."""
 
+import threading
+
 from asgiref.sync import sync_to_async
 from django.db import connections
 from django.utils.translation import gettext as _
@@ -31,6 +33,55 @@ def released(work):
     return sync_to_async(run)
 
 
+class SharedChanges:
+    """The changes of a session from one revision to the next, made once per process and handed
+    to every open stream of that session that needs the same step: a table's screens usually
+    stand at the same revision, so one save wakes them all for one look-up, not one each (the
+    streams wake together: the first makes it, the others wait for it). The payload names no
+    reader; the access check stays per stream, before it is handed out."""
+
+    SIZE = 512
+
+    class Entry:
+        def __init__(self):
+            self.ready = threading.Event()
+            self.payload = None
+            self.failed = False
+
+    def __init__(self):
+        self.entries = {}
+        self.lock = threading.Lock()
+
+    def get(self, session, since):
+        key = (session.pk, since, session.revision)
+        with self.lock:
+            entry = self.entries.get(key)
+            maker = entry is None
+            if maker:
+                if len(self.entries) >= self.SIZE:
+                    # Oldest first (dicts keep insertion order): a step once sent is not asked again.
+                    for old in list(self.entries)[: self.SIZE // 2]:
+                        del self.entries[old]
+                entry = self.entries[key] = self.Entry()
+        if maker:
+            try:
+                entry.payload = autosave.changes_since(session, since)
+            except BaseException:
+                entry.failed = True
+                with self.lock:
+                    self.entries.pop(key, None)
+                raise
+            finally:
+                entry.ready.set()
+            return entry.payload
+        if not entry.ready.wait(timeout=10) or entry.failed:
+            return autosave.changes_since(session, since)
+        return entry.payload
+
+
+shared_changes = SharedChanges()
+
+
 @require_GET
 async def stream(request, pk):
     user = await request.auser()
@@ -53,6 +104,6 @@ async def stream(request, pk):
         )
         if session is None:
             raise Denied("login")
-        return session.revision, autosave.changes_since(session, since)
+        return session.revision, shared_changes.get(session, since)
 
     return stream_response(request, pk, since_of(request), released(changes))

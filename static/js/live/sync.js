@@ -1,7 +1,7 @@
 /**
  * Applying what changed. applyChanges is the one way changes reach this screen, whatever brought
- * them (the 2-second poll in poll.js today; a server push may call it too): the server's
- * changes payload says everything (docs/live-protocol.md, "Sync").
+ * them (the stream, stream.js, or the poll that stands in for it): the server's changes payload
+ * says everything (docs/live-protocol.md, "Sync").
  *
  * A field that has focus or holds unsaved text is never changed: a newer text waits until the
  * person leaves the field (if she types on, her save meets a conflict and the merge).
@@ -19,6 +19,7 @@ export function applyChanges(payload, { sentAt = 0 } = {}) {
   const main = mainEl();
   if (!main || !payload || typeof payload !== "object") return;
   const fields = payload.fields && typeof payload.fields === "object" ? payload.fields : {};
+  const refresh = payload.refresh && (payload.structural || Object.keys(fields).some((key) => changesSummary(key, fields[key])));
   for (const key of Object.keys(fields)) {
     const item = fields[key] && typeof fields[key] === "object" ? fields[key] : { value: fields[key] };
     applyText(key, item);
@@ -29,7 +30,26 @@ export function applyChanges(payload, { sentAt = 0 } = {}) {
   if (payload.current_factor !== undefined) tableMoved(payload.current_factor, !!payload.wrap_up);
   const body = document.body;
   if (payload.structural) body.dispatchEvent(new CustomEvent("live:structure", { detail: payload }));
-  if (payload.refresh) body.dispatchEvent(new CustomEvent("live:refresh", { detail: payload }));
+  if (refresh) body.dispatchEvent(new CustomEvent("live:refresh", { detail: payload }));
+}
+
+/**
+ * Whether a changed field can change what the refreshed parts of this page show (progress,
+ * completeness, the notulist's summary), so that a screen does not fetch them again for every
+ * saved word. A text that is a field of this very page (an action point in the cockpit) only
+ * matters to them when it turns empty or filled: that is all completeness looks at. Anything
+ * else the server marked as `refresh` (levels, ticks, fields shown only as a summary) does.
+ * Runs before the change is applied; remembers what it saw per element.
+ */
+function changesSummary(key, item) {
+  const el = textEl(key);
+  if (!el) return true;
+  if (!key.endsWith(":text") || !key.startsWith("action:")) return false;
+  const value = item && typeof item === "object" ? item.value : item;
+  const filled = String(value === null || value === undefined ? "" : value).trim() !== "";
+  const before = el.dataset.filled === undefined ? el.defaultValue.trim() !== "" : el.dataset.filled === "1";
+  el.dataset.filled = filled ? "1" : "0";
+  return filled !== before;
 }
 
 function applyText(key, item) {
