@@ -13,6 +13,7 @@ from contextlib import nullcontext
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.core.mail.backends.console import EmailBackend as ConsoleBackend
+from django.core.mail.backends.smtp import EmailBackend as DjangoSMTPBackend
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -56,14 +57,39 @@ def failure_text(error: Exception) -> str:
              "de e-mail. Probeer het later opnieuw.")
 
 
-def deliver(message: EmailMultiAlternatives) -> None:
-    """Send `message`; raises MailNotSent (its text for the user) when it did not leave."""
+class SMTPBackend(DjangoSMTPBackend):
+    """Django's SMTP backend, which also keeps the addresses the server refused while it took
+    the others (smtplib reports those in sendmail's answer; Django drops it): the mail then left
+    for some recipients only, and the sender must hear which did not get it."""
+
+    def _send(self, email_message):
+        send = self.connection.sendmail
+
+        def sendmail(*args, **kwargs):
+            refused = send(*args, **kwargs)
+            email_message.refused_recipients = sorted(refused or {})
+            return refused
+
+        self.connection.sendmail = sendmail
+        try:
+            return super()._send(email_message)
+        finally:
+            self.connection.sendmail = send
+
+
+def deliver(message: EmailMultiAlternatives) -> list[str]:
+    """Send `message`; raises MailNotSent (its text for the user) when it did not leave. Returns
+    the addresses the mail server refused while it accepted the others (usually none)."""
     try:
         message.send()
     except (smtplib.SMTPException, OSError) as error:
         logger.warning("Mail %r to %s not sent: %r", message.subject, ", ".join(message.to), error)
         refused = isinstance(error, smtplib.SMTPRecipientsRefused)
         raise MailNotSent(failure_text(error), refused=refused) from error
+    refused = getattr(message, "refused_recipients", [])
+    if refused:
+        logger.warning("Mail %r: refused %s, sent to the others", message.subject, ", ".join(refused))
+    return refused
 
 
 def absolute_url(path: str) -> str:

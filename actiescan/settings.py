@@ -276,7 +276,6 @@ if not DEBUG:
 def mailer_from_env() -> dict:
     from urllib.parse import parse_qs, unquote, urlsplit
 
-    backends = "django.core.mail.backends."
     # A mail server that does not answer must not hold a request (or the reminder run) long.
     timeout = envint("EMAIL_TIMEOUT", 15)
     url = os.environ.get("EMAIL_URL", "").strip()
@@ -293,7 +292,7 @@ def mailer_from_env() -> dict:
             "use_ssl": envbool("EMAIL_USE_SSL", False),
             "timeout": timeout,
         }
-        return {"BACKEND": backends + "smtp.EmailBackend", "OPTIONS": options}
+        return {"BACKEND": "actiescan.mail.SMTPBackend", "OPTIONS": options}
     parts = urlsplit(url)
     if parts.scheme == "console":
         return {"BACKEND": "actiescan.mail.ReadableConsoleBackend"}
@@ -311,7 +310,7 @@ def mailer_from_env() -> dict:
         "use_ssl": ssl,
         "timeout": timeout,
     }
-    return {"BACKEND": backends + "smtp.EmailBackend", "OPTIONS": options}
+    return {"BACKEND": "actiescan.mail.SMTPBackend", "OPTIONS": options}
 
 
 MAILERS = {"default": mailer_from_env()}

@@ -312,9 +312,19 @@ def send_advice(request, pk, number):
         audit.record(request, session, audit.SENT_ADVICE, detail=f"v{number} niet verstuurd aan {to}: {error}")
         context["mail_error"] = str(error)
         return render(request, "reports/send_advice.html", context, status=400 if error.refused else 503)
+    until = date_format(timezone.localtime(delivery.share_link.expires_at), "j F Y")
+    if delivery.refused:
+        taken = ", ".join(a for a in data["recipients"] if a not in delivery.refused)
+        refused = ", ".join(delivery.refused)
+        audit.record(request, session, audit.SENT_ADVICE, detail=f"v{number} aan {taken}; geweigerd: {refused}")
+        messages.warning(request, _(
+            "Het advies (versie %(n)s) is verstuurd naar %(to)s, maar de mailserver weigerde %(refused)s. "
+            "Controleer dat adres en stuur het advies opnieuw. De link werkt tot %(date)s."
+        ) % {"n": number, "to": taken, "refused": refused, "date": until})
+        return redirect(f"{reverse('reports:advice', args=[pk])}#verstuurd")
     audit.record(request, session, audit.SENT_ADVICE, detail=f"v{number} aan {to}")
     messages.success(request, _("Het advies (versie %(n)s) is verstuurd naar %(to)s. De link werkt tot %(date)s.") % {
-        "n": number, "to": to, "date": date_format(timezone.localtime(delivery.share_link.expires_at), "j F Y")})
+        "n": number, "to": to, "date": until})
     return redirect(f"{reverse('reports:advice', args=[pk])}#verstuurd")
 
 

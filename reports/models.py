@@ -173,6 +173,8 @@ class AdviceDelivery(models.Model):
     )
     sent_at = models.DateTimeField(_("verstuurd op"), default=timezone.now)
     error = models.CharField(_("foutmelding"), max_length=500, blank=True)
+    # Addresses the mail server refused while it took the others: sent, but not to these.
+    refused = models.JSONField(_("geweigerde adressen"), default=list, blank=True)
 
     class Meta:
         ordering = ["-sent_at", "-pk"]

@@ -310,8 +310,9 @@ def advice_mail(*, version, user, recipients, message, url, expires_at, with_pdf
 def send_advice(*, version, user, recipients: list[str], message: str, with_pdf: bool, days: int,
                 url_for) -> AdviceDelivery:
     """Mail the initiative a new share link to `version` (`url_for(token)` makes its address).
-    All or nothing: when the mail server refuses, the new link is removed again and the failed
-    sending is kept with what went wrong; MailNotSent is raised with the message for the sender.
+    All or nothing: when the mail server refuses (every address), the new link is removed again
+    and the failed sending is kept with what went wrong; addresses refused while others were
+    taken are kept in `refused`; MailNotSent is raised with the message for the sender.
     (No transaction around the mail: on SQLite it would hold every autosave for as long as the
     mail server takes to answer.)"""
     link, token = issue_share_link(version=version, user=user, days=days)
@@ -320,12 +321,13 @@ def send_advice(*, version, user, recipients: list[str], message: str, with_pdf:
     record = AdviceDelivery(version=version, recipients=recipients, message=message,
                             with_pdf=with_pdf, sent_by=user)
     try:
-        deliver(mail)
+        record.refused = deliver(mail)
     except MailNotSent as error:
         link.delete()
         record.error = str(error)[:500]
         record.save()
         raise
+    # Refused for some addresses only: the others have the mail, so the link stays.
     record.share_link = link
     record.save()
     return record

@@ -178,7 +178,7 @@ def smtp_server(refuse=()):
     controller.start()
     try:
         with override_settings(MAILERS={"default": {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "BACKEND": "actiescan.mail.SMTPBackend",
             "OPTIONS": {"host": "127.0.0.1", "port": port, "use_tls": False, "use_ssl": False,
                         "timeout": 5},
         }}):

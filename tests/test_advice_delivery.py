@@ -179,6 +179,24 @@ def test_a_refused_address_leaves_nothing_half_done(version, notulist_client, ca
     assert "niet verstuurd" in page
 
 
+def test_an_address_refused_among_others_is_reported_not_hidden(version, notulist_client):
+    """The server takes one address and refuses the other: the mail went to the first, the link
+    stays (she can open it), and the sender, the advice page and the audit log name the refused
+    address instead of saying 'verstuurd' to both."""
+    with smtp_server(refuse={"jan@example.org"}) as received:
+        response = post_send(notulist_client, version, recipients="marieke@leerwerkloket.example.org, jan@example.org")
+    assert response.status_code == 302
+    (_sender, recipients, _message), = received
+    assert recipients == ["marieke@leerwerkloket.example.org"]
+    delivery = AdviceDelivery.objects.get()
+    assert delivery.delivered and delivery.refused == ["jan@example.org"] and delivery.share_link is not None
+    page = notulist_client.get(response.url).content.decode()
+    assert "maar de mailserver weigerde jan@example.org" in page
+    assert "geweigerd door de mailserver:" in page
+    event = AuditEvent.objects.get(action="sent_advice")
+    assert event.detail == "v1 aan marieke@leerwerkloket.example.org; geweigerd: jan@example.org"
+
+
 def test_an_unreachable_mail_server_gets_a_clear_message(version, notulist_client, settings):
     # Nothing listens on the discard port of the loopback address.
     settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend",
