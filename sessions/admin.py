@@ -1,10 +1,12 @@
 """The admin of sessions, workshops and present codes. Exports and the import of initiatives
 are added by the reports app (reports.admin), which owns those columns."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils import timezone
 
 from actiescan.admin import DeletedOnlyWithParentMixin, ReadOnlyAdmin
 
+from . import invitations
 from .models import (
     ActionPoint,
     AuditEvent,
@@ -17,6 +19,7 @@ from .models import (
     Reflection,
     ScanSession,
     SessionFactor,
+    Status,
 )
 
 
@@ -46,6 +49,22 @@ class ScanSessionAdmin(admin.ModelAdmin):
         "choice_rationale_version", "general_minutes_version", "wrap_up_notes_version",
     ]
     inlines = [ParticipantInline]
+
+    def save_model(self, request, obj, form, change):
+        """An edit here reaches people's calendars as an edit in the app does (sessions.invitations):
+        a planned session still to come gets its invitation, or the updated one (and a
+        cancellation for whoever was taken off it)."""
+        stored = ScanSession.objects.filter(pk=obj.pk).first() if change else None
+        before = (invitations.details(stored), invitations.people(stored)) if stored else None
+        super().save_model(request, obj, form, change)
+        if obj.status != Status.GEPLAND or obj.starts_at <= timezone.now():
+            return
+        if before is None:
+            problems = invitations.invite(session=obj)
+        else:
+            problems = invitations.update(session=obj, before=before[0], previous_people=before[1])
+        for problem in problems:
+            self.message_user(request, problem, messages.WARNING)
 
 
 class ActionPointInline(admin.TabularInline):

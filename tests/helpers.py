@@ -227,6 +227,34 @@ def figure_alts(pdf_bytes) -> list[str]:
     pdf = pikepdf.open(io.BytesIO(bytes(pdf_bytes)))
     return [str(element.get("/Alt", "")) for element in structure(pdf.Root.StructTreeRoot)
             if str(element.S) == "/Figure"]
+def admin_form_data(response) -> dict:
+    """The POST data of an admin change page as it is shown (main form and inlines)."""
+    data = {}
+
+    def put(form, name):
+        value = form[name].value()
+        key = form.add_prefix(name)
+        if isinstance(value, bool):
+            if value:
+                data[key] = "on"
+        elif value is not None:
+            data[key] = value
+
+    main = response.context["adminform"].form
+    for name in main.fields:
+        put(main, name)
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        management = formset.management_form
+        for name in management.fields:
+            data[f"{formset.prefix}-{name}"] = management[name].value()
+        for form in formset.forms:
+            for name in form.fields:
+                put(form, name)
+    return data
+
+
+
 # --- Live streams through Django's real ASGI application -----------------------------------------
 
 class EventStream:

@@ -8,38 +8,11 @@ from django.urls import reverse
 from actiescan.models import CatalogueChange, Level, LevelDescriptor, SubQuestion, SuccessFactor
 from sessions import services
 
-from .helpers import client_for, plan_session
+from .helpers import admin_form_data, client_for, plan_session
 
 
 def change_url(factor):
     return reverse("admin:actiescan_successfactor_change", args=[factor.pk])
-
-
-def admin_form_data(response) -> dict:
-    """The POST data of an admin change page as it is shown (main form and inlines)."""
-    data = {}
-
-    def put(form, name):
-        value = form[name].value()
-        key = form.add_prefix(name)
-        if isinstance(value, bool):
-            if value:
-                data[key] = "on"
-        elif value is not None:
-            data[key] = value
-
-    main = response.context["adminform"].form
-    for name in main.fields:
-        put(main, name)
-    for inline in response.context["inline_admin_formsets"]:
-        formset = inline.formset
-        management = formset.management_form
-        for name in management.fields:
-            data[f"{formset.prefix}-{name}"] = management[name].value()
-        for form in formset.forms:
-            for name in form.fields:
-                put(form, name)
-    return data
 
 
 def field_key(response, model, pk, name):

@@ -13,7 +13,7 @@ from icalendar import Calendar
 
 from sessions.models import ScanSession
 
-from .helpers import client_for, mail_parts, make_user, smtp_server
+from .helpers import admin_form_data, client_for, mail_parts, make_user, smtp_server
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
@@ -133,6 +133,36 @@ def test_people_without_an_address_and_a_missing_notulist_are_skipped(moderator,
     moderator.save()
     plan(moderator_client, initiative, moderator, None, when="2027-04-01T10:00")
     assert [m.to for m in mail.outbox] == [["jeroen@ser.example.org"]]
+
+
+def admin_change(admin, session, **changes):
+    url = f"/beheer/scan_sessions/scansession/{session.pk}/change/"
+    data = admin_form_data(admin.get(url))
+    starts_at = data.pop("starts_at").astimezone(AMSTERDAM)
+    data.update({"starts_at_0": starts_at.strftime("%Y-%m-%d"), "starts_at_1": starts_at.strftime("%H:%M:%S")})
+    data.update(changes)
+    response = admin.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+
+
+def test_an_edit_in_the_admin_updates_the_invitations(people, initiative, moderator_client, staff):
+    moderator, notulist = people
+    session = plan(moderator_client, initiative, moderator, notulist)
+    uid = str(event_of(invitation(mail.outbox[0]))["UID"])
+    mail.outbox.clear()
+    admin = client_for(Client, staff)
+    admin_change(admin, session)  # saved unchanged: nothing sent
+    assert not mail.outbox
+    admin_change(admin, session, starts_at_0="2027-03-16", starts_at_1="09:30:00")
+    sent = by_recipient()
+    assert set(sent) == {"jeroen@ser.example.org", "fatima@ser.example.org"}
+    event = event_of(invitation(sent["jeroen@ser.example.org"]))
+    assert (str(event["UID"]), event["SEQUENCE"]) == (uid, 1)
+    assert event.decoded("DTSTART") == datetime(2027, 3, 16, 9, 30, tzinfo=AMSTERDAM)
+    mail.outbox.clear()
+    admin_change(admin, session, notulist="")  # the notulist taken off: she hears it
+    cancelled = invitation(by_recipient()["fatima@ser.example.org"])
+    assert cancelled["METHOD"] == "CANCEL"
 
 
 def test_removing_a_planned_session_in_the_admin_cancels_it(people, initiative, moderator_client, staff, django_capture_on_commit_callbacks):
