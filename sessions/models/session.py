@@ -182,11 +182,33 @@ class ScanSession(models.Model):
     def is_closed(self) -> bool:
         return self.status == Status.AFGEROND
 
+    # Who may do what with a session: the table "Wie mag wat" in README.md, which
+    # tests/test_security.py::test_the_role_table_of_the_readme_is_what_the_app_does walks.
+
+    def can_see(self, user) -> bool:
+        """Its moderator, its notulist and staff (ScanSessionQuerySet.visible_to)."""
+        return is_ser_staff(user) or (
+            user.is_authenticated and user.is_active and user.pk in (self.moderator_id, self.notulist_id)
+        )
+
     def can_manage(self, user) -> bool:
-        """Running the session — planning, preparing, starting, moving the table to a factor,
-        closing and reopening, screen codes — is the moderator's call (or staff's). The one
-        rule for it: views ask through sessions.access.get_managed_session."""
-        return is_ser_staff(user) or (user.is_authenticated and user.pk == self.moderator_id)
+        """Running the session — planning, choosing the factors and their order, starting,
+        moving the table to a factor, closing and reopening, screen and join codes, the
+        table's marks and proposals — is the moderator's call (or staff's), not the
+        notulist's. The one rule for it: views ask through sessions.access.get_managed_session."""
+        return is_ser_staff(user) or (
+            user.is_authenticated and user.is_active and user.pk == self.moderator_id
+        )
+
+    def can_edit_advice(self, user) -> bool:
+        """Writing the advice and making a version final: the notulist merges the minutes
+        into the advice, the moderator and staff may do so too."""
+        return self.can_see(user)
+
+    def can_share(self, user) -> bool:
+        """Sharing the advice with the initiative (share links, sending it by e-mail): the
+        notulist, who wrote it, as well as the moderator and staff."""
+        return self.can_edit_advice(user)
 
     def role_of(self, user) -> str:
         if user.pk == self.moderator_id:

@@ -57,7 +57,7 @@ def refuse_when_closed(request, session):
 @login_required
 @require_POST
 def choose_factors(request, pk):
-    session = get_session(request, pk)
+    session = get_managed_session(request, pk)
     if refuse_when_closed(request, session):
         return redirect(session)
     catalogue = list(SuccessFactor.objects.active())
@@ -78,7 +78,7 @@ def choose_factors(request, pk):
 @login_required
 @require_POST
 def move_factor(request, pk, factor_pk, direction):
-    session = get_session(request, pk)
+    session = get_managed_session(request, pk)
     if direction not in ("omhoog", "omlaag"):
         raise Http404
     if refuse_when_closed(request, session):
