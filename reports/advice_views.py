@@ -178,6 +178,8 @@ def sync(request, pk):
                 "value": value, "version": version, "saved_by": display_name(entry.author),
                 "saved_at": timezone.localtime(entry.created_at).strftime("%H:%M"),
             }
+    if fields:  # the advice's text goes to this person: a view (sessions.audit)
+        audit.record(request, session, audit.VIEWED_ADVICE, detail="sync")
     return JsonResponse({"revision": advice.revision, "fields": fields, "refresh": False})
 
 
