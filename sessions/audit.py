@@ -7,8 +7,8 @@ already has its row (see sessions.models.AuditEvent). Finalizing, downloading an
 always written.
 
 What counts as a view of the minutes (or of the advice): every answer that hands their text to a
-person — a screen that shows them (cockpit, notulist, wrap-up, history, inspiration, the advice
-editor and preview), as a whole page or as an htmx fragment, and every full live sync
+person — a screen that shows them (preparation, cockpit, notulist, wrap-up, history, inspiration,
+the advice editor and preview), as a whole page or as an htmx fragment, and every full live sync
 (`/sync/` through the login: it answers with the field values, everything for since=-1, and hands
 out the sync token with which the screen reads the changes of the next two minutes without a
 login lookup; so each token is covered by a view logged when it was issued). What the request

@@ -445,3 +445,8 @@ def test_the_advice_sync_is_logged_as_a_view_of_the_advice(running_session, mode
     response = client.get(reverse("reports:advice_sync", args=[running_session.pk]), {"since": "-1"})
     assert response.status_code == 200 and "Geheim advies" in response.content.decode()
     assert events(running_session, action="viewed_advice") == [("fatima", "viewed_advice", "sync")]
+
+
+def test_the_preparation_page_with_the_reasons_for_the_choice_is_a_view_of_the_minutes(scan_session, notulist):
+    client_for(Client, notulist).get(reverse("sessions:detail", args=[scan_session.pk]))
+    assert events(scan_session) == [("fatima", "viewed_minutes", "voorbereiding")]
