@@ -32,7 +32,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .clients import client_fingerprint
-from .http import SYNC_TOKEN_HEADER, json_error
+from .http import SYNC_TOKEN_HEADER, json_error, local_path
 from .models import PasswordResetRequest, RecoveryCode, RecoveryCodeDevice
 from .roles import is_ser_staff
 
@@ -100,6 +100,13 @@ class LoginView(auth_views.LoginView):
     """Django's login, which stops after the password when a second step follows."""
 
     redirect_authenticated_user = True
+
+    def get_redirect_url(self):
+        # The same check as every other `next` of the app (http.local_path): a path of this site
+        # only; after the second step it goes through redirect(), which reads a word as a URL name.
+        target = self.request.POST.get(self.redirect_field_name,
+                                       self.request.GET.get(self.redirect_field_name))
+        return local_path(self.request, target) or ""
 
     def form_valid(self, form):
         user = form.get_user()

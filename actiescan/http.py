@@ -2,10 +2,12 @@
 answers those calls in JSON, and one view serving a page or one of its htmx fragments."""
 
 from functools import wraps
+from urllib.parse import urlsplit
 
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 # The header of the live poll's sync token (sessions.sync_tokens): the core lets such polls
@@ -33,6 +35,28 @@ def json_login_required(view):
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def local_path(request, target: str | None) -> str | None:
+    """`target` as a path of this site ("/sessies/3/?x=1#a"), or None when it is anything else.
+
+    The one check for every address a request names to return to (a form's `next`, the page
+    htmx says it is on, the login's `next`): Django's `redirect()` would read a bare word such
+    as "foo" as a URL name (a 500 when there is none, another page when there is), a relative
+    path lands somewhere unplanned, and another host or scheme is an open redirect. A full URL
+    of this very host is reduced to its path."""
+    if not target or not isinstance(target, str) or len(target) > 2000:
+        return None
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return None
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
+        return None
+    parts = urlsplit(target)
+    if not parts.path.startswith("/") or parts.path.startswith("//"):
+        return None
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    return path + (f"#{parts.fragment}" if parts.fragment else "")
 
 
 def render_page_or_partial(request, template_name, context, partials=(), status=200,

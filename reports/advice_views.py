@@ -43,22 +43,19 @@ ADVICE_KEY_PATTERN = r"^(advice|section):"
 
 
 def get_advice(request, pk, *, sharing=False) -> Advice:
-    """The advice of a session this user may see (sessions.access.get_session). Share links
-    go to people outside: for `sharing` (making links, sending the advice by e-mail), the
-    moderator, the notulist and staff decide (may_share)."""
+    """The advice of a session this user may see (sessions.access.get_session) and write
+    (ScanSession.can_edit_advice). Share links go to people outside: for `sharing` (making
+    links, sending the advice by e-mail) ScanSession.can_share decides."""
     session = get_session(request, pk)
-    if sharing and not may_share(session, request.user):
-        raise PermissionDenied(_("Delen kan alleen de moderator of de notulist van deze sessie, "
+    allowed = session.can_share if sharing else session.can_edit_advice
+    if not allowed(request.user):
+        raise PermissionDenied(_("Dit kan alleen de moderator of de notulist van deze sessie, "
                                  "of een SER-medewerker."))
     advice = Advice.objects.filter(session=session).select_related("session__initiative").first()
     if advice is None:
         raise Http404
     advice.session = session
     return advice
-
-
-def may_share(session, user) -> bool:
-    return session.can_manage(user) or user.pk == session.notulist_id
 
 
 def pdf_response(pdf: bytes, filename: str, *, inline=False) -> HttpResponse:
@@ -112,7 +109,7 @@ def editor(request, pk):
             "closing_sources": services.source_notes(
                 (_("Aanvullende vragen van de notulist"), session.wrap_up_notes),
             ),
-            "may_share": may_share(session, request.user),
+            "may_share": session.can_share(request.user),
             "deliveries": AdviceDelivery.objects.filter(version__advice=advice)
             .select_related("sent_by", "version"),
             "readonly": False,
@@ -181,6 +178,8 @@ def sync(request, pk):
                 "value": value, "version": version, "saved_by": display_name(entry.author),
                 "saved_at": timezone.localtime(entry.created_at).strftime("%H:%M"),
             }
+    if fields:  # the advice's text goes to this person: a view (sessions.audit)
+        audit.record(request, session, audit.VIEWED_ADVICE, detail="sync")
     return JsonResponse({"revision": advice.revision, "fields": fields, "refresh": False})
 
 

@@ -9,7 +9,6 @@ from datetime import datetime
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
-from django.db.models import Q
 from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.utils import timezone, translation
@@ -17,7 +16,6 @@ from django.utils import timezone, translation
 from actiescan.models import Level, SuccessFactor
 from actiescan.users import display_name
 from sessions.charts import held_level_path, level_chart, level_path_charts
-from sessions.models import ScanSession
 from sessions.services import factors_with_actions
 
 # Inside the PDF, the project's static files live under this address. ".invalid" can never
@@ -79,12 +77,8 @@ def advice_content(advice, *, number=None, finalized_at=None, finalized_by=None)
             f.title for f in SuccessFactor.objects.active() if f.code not in chosen_codes
         ],
         # A follow-up session: the initiative's path over the sessions up to this one.
-        "path": held_level_path(
-            ScanSession.objects.filter(initiative_id=session.initiative_id).filter(
-                Q(starts_at__lte=session.starts_at) | Q(pk=session.pk)
-            ),
-            this_session_id=session.pk,
-        ),
+        # Only the sessions its readers may see (ScanSession.path_sessions).
+        "path": held_level_path(session.path_sessions(), this_session_id=session.pk),
     }
 
 

@@ -16,14 +16,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
-from actiescan.http import render_page_or_partial
+from actiescan.http import local_path, render_page_or_partial
 from actiescan.models import Level
 from actiescan.roles import is_ser_staff
 from sessions import services
@@ -262,11 +262,8 @@ def initiatives_import(request):
 # --- Follow-up: the status of an action point -------------------------------------------------
 
 def safe_next(request, fallback: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                       require_https=request.is_secure()):
-        return target
-    return fallback
+    target = request.POST.get("next") or request.GET.get("next")
+    return local_path(request, target) or fallback
 
 
 @login_required
@@ -300,4 +297,4 @@ def action_status(request, pk):
         context["saved"] = True
         return render(request, "sessions/_follow_up_review.html#review-item", context)
     messages.success(request, _("De stand van zaken is opgeslagen."))
-    return redirect(context["next"])
+    return HttpResponseRedirect(context["next"])  # a path (local_path), never a URL name

@@ -3,8 +3,18 @@
 Views call `record(request, session, action)` in one line. Viewing and changing happen often
 (every page load, every autosave), so those are written at most once per user, session and action
 per ACTIESCAN_AUDIT_THROTTLE_MINUTES window: one INSERT that the database ignores when the window
-already has its row (see sessions.models.AuditEvent). htmx fragment refreshes of a page that was
-already logged are not counted again. Finalizing, downloading and sharing are always written."""
+already has its row (see sessions.models.AuditEvent). Finalizing, downloading and sharing are
+always written.
+
+What counts as a view of the minutes (or of the advice): every answer that hands their text to a
+person — a screen that shows them (preparation, cockpit, notulist, wrap-up, history, inspiration,
+the advice editor and preview), as a whole page or as an htmx fragment, and every full live sync
+(`/sync/` through the login: it answers with the field values, everything for since=-1, and hands
+out the sync token with which the screen reads the changes of the next two minutes without a
+login lookup; so each token is covered by a view logged when it was issued). What the request
+says about itself (HX-Request, HX-Boosted: headers the client controls) changes nothing: a
+fragment of a page already logged costs one ignored INSERT, and a request that merely claims to
+be a fragment is logged like any other."""
 
 import time
 
@@ -23,7 +33,6 @@ REVOKED = AuditAction.REVOKED
 SENT_ADVICE = AuditAction.SENT_ADVICE
 
 THROTTLED = {VIEWED_MINUTES, CHANGED_MINUTES, VIEWED_ADVICE, CHANGED_ADVICE}
-VIEWS = {VIEWED_MINUTES, VIEWED_ADVICE}
 
 
 def window_number(now: float | None = None) -> int:
@@ -36,9 +45,6 @@ def record(request, session, action, *, detail: str = "") -> None:
     user = getattr(request, "user", None)
     if session is None or user is None or not user.is_authenticated:
         return
-    htmx = getattr(request, "htmx", None)
-    if action in VIEWS and htmx and not htmx.boosted:
-        return  # a fragment of a page whose load was logged already
     event = AuditEvent(session_id=session.pk, user=user, action=action, detail=detail[:200])
     if action in THROTTLED:
         event.bucket = window_number(event.at.timestamp())

@@ -241,9 +241,12 @@ def reopen_session(*, session: ScanSession, user):
 def plan_session(*, session: ScanSession, user) -> ScanSession:
     """Save a newly planned session. When its initiative held a session before, that one
     becomes `previous_session`: the new session opens with a review of its action points and
-    shows its levels while scoring."""
+    shows its levels while scoring. Only when the planner may see that session already, or is
+    staff (ScanSession.may_follow_up): otherwise planning would be a way into a session of
+    another moderator, and the session starts without a review of earlier action points."""
     session.created_by = user
-    session.previous_session = session.find_previous_session()
+    previous = session.find_previous_session()
+    session.previous_session = previous if previous and session.may_follow_up(previous, user) else None
     session.save()
     return session
 

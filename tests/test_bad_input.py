@@ -447,3 +447,49 @@ def test_the_follow_up_status_form_refuses_bad_input(running_session, moderator_
     action.refresh_from_db()
     assert action.status == "niet_gestart" and action.status_comment == ""
     assert moderator_client.post(reverse("reports:action_status", args=[99999999]), {"status": "gedaan"}).status_code == 404
+
+
+# --- Where a form returns to (`next`) ------------------------------------------------------------
+
+# Each `next` a form may be sent with. Only a path of this site is followed; anything else (a URL
+# name, a relative word, another host, a scheme, control characters) goes to the form's own
+# page, never to a 500 or to another site.
+BAD_NEXT = ["foo", "sessions:list", "home", "foo/bar", "//evil.example", "https://evil.example/x",
+            "http:/evil.example", "/\\evil.example", "javascript:alert(1)", "/ok\r\nSet-Cookie: x=1",
+            "\x00", "." * 300]
+
+
+@pytest.mark.parametrize("target", BAD_NEXT)
+def test_the_follow_up_status_form_only_returns_to_a_path_of_this_site(running_session, moderator_client, target):
+    action = running_session.factors.first().action_points.first()
+    response = moderator_client.post(reverse("reports:action_status", args=[action.pk]),
+                                     {"status": "bezig", "next": target})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("sessions:detail", args=[running_session.pk])
+    action.refresh_from_db()
+    assert action.status == "bezig"
+
+
+def test_the_follow_up_status_form_returns_to_the_page_it_came_from(running_session, moderator_client):
+    action = running_session.factors.first().action_points.first()
+    back = f"{reverse('reports:initiative_overview', args=[running_session.initiative_id])}?x=1#a"
+    response = moderator_client.post(reverse("reports:action_status", args=[action.pk]),
+                                     {"status": "gedaan", "next": back})
+    assert response.status_code == 302 and response["Location"] == back
+
+
+@pytest.mark.parametrize("target", BAD_NEXT)
+def test_the_table_forms_only_return_to_a_path_of_this_site(running_session, moderator_client, target):
+    factor = running_session.factors.first()
+    response = moderator_client.post(reverse("sessions:mark_round", args=[running_session.pk, factor.pk]),
+                                     {"action": "open", "next": target})
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('sessions:table_voices', args=[running_session.pk])}?factor={factor.pk}"
+
+
+@pytest.mark.parametrize("target", BAD_NEXT)
+def test_the_login_only_returns_to_a_path_of_this_site(client, moderator, target):
+    from .helpers import PASSWORD
+
+    response = client.post(reverse("login"), {"username": "jeroen", "password": PASSWORD, "next": target})
+    assert response.status_code == 302 and response["Location"] == reverse("home")

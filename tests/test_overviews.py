@@ -558,3 +558,105 @@ def test_each_session_says_where_it_stands_in_one_column(pipeline, staff, frozen
     assert planned.count(">gepland<") == 1 and "Gepland" not in planned
     closed = next(row for row in rows if "Havenacademie" in row)
     assert "gedeeld" in closed and "Afgerond" not in closed and "gesprek loopt nog" not in closed
+
+
+# --- A follow-up is no way into another moderator's session (issue 13, item 1) ----------------
+
+def test_a_moderator_who_may_not_see_the_previous_session_plans_without_a_review(
+    held_session, initiative, outsider, notulist
+):
+    """Pieter has never seen Jeroen's session with this initiative. Planning a new session for
+    it (the plan form lists every initiative) does not make it a follow-up: no review of
+    Jeroen's action points, no previous levels, no way to change their status."""
+    client = client_for(Client, outsider)
+    session = plan_follow_up(client, initiative, outsider, notulist)
+    assert session.previous_session is None and session.previous_action_points() == []
+    for name in ("sessions:detail", "sessions:cockpit"):
+        html = client.get(reverse(name, args=[session.pk])).content.decode()
+        assert "Loopbaancoaches" not in html and "Terugblik" not in html and "Vorige keer" not in html
+    action = ActionPoint.objects.filter(session_factor__session=held_session).exclude(text="")[0]
+    url = reverse("reports:action_status", args=[action.pk])
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"status": "vervallen"}).status_code == 404
+    # Nor through the notulist he chose for it, who has not seen that session either.
+    other_notulist = outsider.__class__.objects.create_user("karin")
+    session.notulist = other_notulist
+    session.save()
+    assert client_for(Client, other_notulist).get(url).status_code == 404
+    action.refresh_from_db()
+    assert action.status == "niet_gestart"
+    # Nor in the path over time of the new session's advice.
+    services.start_session(session=session, user=outsider)
+    services.close_session(session=session, user=outsider)
+    from reports import document
+    from reports import services as advice_services
+
+    advice = advice_services.get_or_draft_advice(session=session, user=outsider)
+    assert document.advice_content(advice)["path"] is None
+
+
+def test_a_table_added_to_an_event_by_an_outsider_is_no_follow_up_either(held_session, initiative, outsider):
+    from sessions.models import Event
+
+    event = Event.objects.create(name="Werkbijeenkomst", starts_at=at(2026, 12, 1), organiser=outsider)
+    response = client_for(Client, outsider).post(
+        reverse("sessions:event_add_table", args=[event.pk]),
+        {"initiative": initiative.pk, "location": "Tafel 1", "moderator": outsider.pk, "language": "nl"})
+    assert response.status_code == 302
+    table = event.tables.get()
+    assert table.previous_session is None
+
+
+@pytest.mark.parametrize("planner", ["moderator", "notulist_as_moderator", "staff"])
+def test_whoever_may_see_the_previous_session_or_staff_plans_a_follow_up(
+    held_session, initiative, outsider, notulist, staff, moderator, planner
+):
+    """The rule's other side: Jeroen (who led it), Fatima (who took its minutes) and staff link
+    the new session to it, also when someone else moderates the new one."""
+    if planner == "notulist_as_moderator":
+        from django.contrib.auth.models import Group
+
+        notulist.groups.add(Group.objects.get(name="Moderator"))
+    user = {"moderator": moderator, "notulist_as_moderator": notulist, "staff": staff}[planner]
+    follow_up = plan_follow_up(client_for(Client, user), initiative, outsider, notulist)
+    assert follow_up.previous_session == held_session
+    html = client_for(Client, outsider).get(reverse("sessions:detail", args=[follow_up.pk])).content.decode()
+    assert "Loopbaancoaches inzetten" in html
+
+
+def test_the_advice_path_shows_only_sessions_its_people_may_see_or_follow_up(initiative, moderator, notulist, outsider):
+    """Two sessions by Jeroen, one later by Pieter (linked by nobody): Pieter's advice carries
+    none of Jeroen's levels; a follow-up that staff linked to Jeroen's second carries the chain."""
+    from reports import document
+    from reports import services as advice_services
+
+    first = make_session(initiative, moderator, notulist, when=at(2025, 3, 12))
+    second = make_session(initiative, moderator, notulist, when=at(2025, 9, 12))
+    second.previous_session = first
+    second.save()
+    pieter = make_session(initiative, outsider, when=at(2026, 3, 12))
+    assert document.advice_content(advice_services.get_or_draft_advice(session=pieter, user=outsider))["path"] is None
+    linked = make_session(initiative, outsider, when=at(2026, 9, 12))
+    linked.previous_session = second
+    linked.save()
+    path = document.advice_content(advice_services.get_or_draft_advice(session=linked, user=outsider))["path"]
+    # The chain (first, second), Pieter's own session, and this one.
+    assert [s["held_at"][:10] for s in path["sessions"]] == ["2025-03-12", "2025-09-12", "2026-03-12", "2026-09-12"]
+    assert [s["is_this"] for s in path["sessions"]] == [False, False, False, True]
+
+
+def test_links_made_before_the_rule_by_a_planner_who_could_not_see_are_undone(
+    held_session, initiative, moderator, outsider, staff
+):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("sessions.migrations.0009_unlink_follow_ups_the_planner_could_not_see")
+    by = {who: make_session(initiative, outsider, when=at(2026, 12, n), status=Status.GEPLAND)
+          for n, who in enumerate((outsider, moderator, staff, None), start=1)}
+    for planner, session in by.items():
+        ScanSession.objects.filter(pk=session.pk).update(previous_session=held_session, created_by=planner)
+    migration.unlink(apps, None)
+    linked = {planner: ScanSession.objects.get(pk=s.pk).previous_session_id for planner, s in by.items()}
+    assert linked == {outsider: None, moderator: held_session.pk, staff: held_session.pk, None: held_session.pk}

@@ -275,7 +275,7 @@ def test_viewing_the_minutes_and_the_advice_is_logged_once_per_page_load(running
     mod, notu = client_for(Client, moderator), client_for(Client, notulist)
     mod.get(reverse("sessions:cockpit", args=[running_session.pk]))
     notu.get(reverse("sessions:notulist", args=[running_session.pk]))
-    # Fragment refreshes of an open page are not new views.
+    # A fragment refresh of an open page is a view too, but within the window adds no row.
     mod.get(reverse("sessions:cockpit", args=[running_session.pk]),
             headers={"HX-Request": "true", "HX-Target": "factor-status"})
     assert events(running_session) == [("jeroen", "viewed_minutes", "cockpit"),
@@ -406,3 +406,47 @@ def test_purge_also_clears_reflections_and_screen_codes(initiative, moderator, n
     assert (reflection.insights, reflection.levels, reflection.possibilities) == ("", "", "")
     assert not PresentCode.objects.filter(session=old).exists()
     assert not PresentCodeFailure.objects.exists()
+
+
+# --- What counts as viewing the minutes (issue 13, item 7) ------------------------------------
+
+def test_a_fragment_request_is_logged_as_a_view_whatever_its_headers_say(running_session, notulist):
+    """The htmx headers are the client's own words: a request that says it is a fragment of a
+    page already open still gets the minutes, so it is logged (once per window, as any view)."""
+    client = client_for(Client, notulist)
+    client.get(reverse("sessions:notulist", args=[running_session.pk]),
+               headers={"HX-Request": "true", "HX-Target": "live-body"})
+    assert events(running_session) == [("fatima", "viewed_minutes", "notulist")]
+
+
+def test_a_full_sync_of_every_field_is_logged_as_a_view(running_session, moderator, notulist):
+    factor = running_session.factors.first()
+    autosave.save_field(session=running_session, key=f"factor:{factor.pk}:minutes", values=["Geheim"],
+                        version=0, user=moderator)
+    client = client_for(Client, notulist)
+    response = client.get(reverse("sessions:sync", args=[running_session.pk]), {"since": "-1"})
+    assert response.status_code == 200 and "Geheim" in response.content.decode()
+    assert events(running_session) == [("fatima", "viewed_minutes", "sync")]
+    # Throttled as every view: polling on adds no rows within the window.
+    for _poll in range(3):
+        client.get(reverse("sessions:sync", args=[running_session.pk]), {"since": "-1"})
+    assert len(events(running_session)) == 1
+
+
+def test_the_advice_sync_is_logged_as_a_view_of_the_advice(running_session, moderator, notulist):
+    from reports import services as advice_services
+
+    services.close_session(session=running_session, user=moderator)
+    advice = advice_services.get_or_draft_advice(session=running_session, user=moderator)
+    section = advice.sections.first()
+    assert client_for(Client, moderator).post(reverse("reports:advice_save", args=[running_session.pk]), {
+        "field": f"section:{section.pk}:text", "value": "Geheim advies", "version": "0"}).status_code == 200
+    client = client_for(Client, notulist)
+    response = client.get(reverse("reports:advice_sync", args=[running_session.pk]), {"since": "-1"})
+    assert response.status_code == 200 and "Geheim advies" in response.content.decode()
+    assert events(running_session, action="viewed_advice") == [("fatima", "viewed_advice", "sync")]
+
+
+def test_the_preparation_page_with_the_reasons_for_the_choice_is_a_view_of_the_minutes(scan_session, notulist):
+    client_for(Client, notulist).get(reverse("sessions:detail", args=[scan_session.pk]))
+    assert events(scan_session) == [("fatima", "viewed_minutes", "voorbereiding")]

@@ -409,11 +409,11 @@ OBJECT_VIEWS = {
     "sessions:initiative": ("get", lambda w: [w["initiative"].pk], {}, None),
     "sessions:detail": ("get", lambda w: [w["session"].pk], {}, None),
     "sessions:edit": ("get", lambda w: [w["session"].pk], {}, "notulist"),
-    "sessions:choose_factors": ("post", lambda w: [w["session"].pk], {"factors": ["1"]}, None),
-    "sessions:move_factor": ("post", lambda w: [w["session"].pk, w["factor"].pk, "omlaag"], {}, None),
+    "sessions:choose_factors": ("post", lambda w: [w["session"].pk], {"factors": ["1"]}, "notulist"),
+    "sessions:move_factor": ("post", lambda w: [w["session"].pk, w["factor"].pk, "omlaag"], {}, "notulist"),
     "sessions:add_participant": ("post", lambda w: [w["session"].pk], {"name": "X", "role": "representant"}, None),
     "sessions:remove_participant": ("post", lambda w: [w["session"].pk, w["participant"].pk], {}, None),
-    "sessions:start": ("post", lambda w: [w["session"].pk], {}, None),
+    "sessions:start": ("post", lambda w: [w["session"].pk], {}, "notulist"),
     "sessions:cockpit": ("get", lambda w: [w["session"].pk], {}, None),
     "sessions:notulist": ("get", lambda w: [w["session"].pk], {}, None),
     "sessions:wrap_up": ("get", lambda w: [w["session"].pk], {}, None),
@@ -579,6 +579,212 @@ def test_the_right_people_do_get_in(world, moderator, notulist, staff):
         for user in (moderator, notulist):
             response = request_view(client_for(Client, user), name, OBJECT_VIEWS[name], world)
             assert response.status_code == 200, (name, user, response.status_code)
+
+
+# --- The role table of the README ("Wie mag wat") ------------------------------------------------
+
+README = settings.BASE_DIR / "README.md"
+ROLE_COLUMNS = ["staff", "moderator", "notulist", "outsider", "phone", "share_link"]
+ROLE_HEADERS = ["SER-medewerker (staff)", "moderator of the session", "notulist of the session",
+                "other moderator", "phone at the table", "initiative (share link)"]
+
+
+def readme_role_table() -> dict[str, dict[str, str]]:
+    """The table under "## Wie mag wat" in README.md: action → role → yes / no / —."""
+    text = README.read_text(encoding="utf-8").split("## Wie mag wat", 1)[1].split("\n## ", 1)[0]
+    lines = [line for line in text.splitlines() if line.startswith("|")]
+    header = [cell.strip() for cell in lines[0].strip("|").split("|")]
+    assert header[1:] == ROLE_HEADERS, header
+    table = {}
+    for line in lines[2:]:
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        table[cells[0]] = dict(zip(ROLE_COLUMNS, cells[1:], strict=True))
+    return table
+
+
+def fresh(model_factory):
+    """A URL argument made anew for every request: removing or revoking twice is no test."""
+    return lambda w: model_factory(w)
+
+
+def new_participant(w):
+    return Participant.objects.create(session=w["session"], name="Kees", role="representant").pk
+
+
+def new_present_code(w):
+    return present.create_code(session=w["session"], user=w["session"].moderator).pk
+
+
+def new_join_code(w):
+    return phones.create_code(session=w["session"], user=w["session"].moderator)[0].pk
+
+
+def new_phone(w):
+    return PhoneParticipant.objects.create(session=w["session"], join_code=w["join_code"], name="Bo").pk
+
+
+def new_proposal(w):
+    return ActionProposal.objects.create(participant=w["phone"], session_factor=w["factor"], text="Idee").pk
+
+
+def section_version(w):
+    w["section"].refresh_from_db()
+    return {"field": f"section:{w['section'].pk}:text", "value": "x", "version": str(w["section"].text_version)}
+
+
+def field_version(w):
+    w["factor"].refresh_from_db()
+    return {"field": f"factor:{w['factor'].pk}:minutes", "value": "x", "version": str(w["factor"].minutes_version)}
+
+
+def reopened(w):
+    services.reopen_session(session=w["session"], user=w["session"].moderator)
+    w["session"].refresh_from_db()
+
+
+def shared_token(w):
+    return advice_services.issue_share_link(version=w["version"], user=w["session"].moderator)[1]
+
+
+# Per action of the README table: (URL name, method, args, data, kind). kind "object": a URL of one
+# session (an outsider gets 404); "role": a page of a role (whoever lacks it gets 403).
+S = lambda w: [w["session"].pk]  # noqa: E731
+ROLE_TABLE_ENDPOINTS = {
+    "Plan a session or an event, add an initiative": [
+        ("sessions:plan", "get", lambda w: [], {}, "role"),
+        ("sessions:initiative_create", "get", lambda w: [], {}, "role"),
+        ("sessions:event_create", "get", lambda w: [], {}, "role"),
+    ],
+    "Change the planning of the session": [("sessions:edit", "get", S, {}, "object")],
+    "Open the session: preparation, cockpit, minutes, wrap-up, history, worksheet": [
+        (name, "get", S, {}, "object") for name in (
+            "sessions:detail", "sessions:cockpit", "sessions:notulist", "sessions:wrap_up",
+            "sessions:history", "reports:worksheet")
+    ],
+    "Choose the factors and their order": [
+        ("sessions:choose_factors", "post", S, lambda w: {"factors": [str(w["factor"].factor_id)]}, "object"),
+        ("sessions:move_factor", "post", lambda w: [w["session"].pk, w["factor"].pk, "omlaag"], {}, "object"),
+    ],
+    "Keep who is at the table": [
+        ("sessions:add_participant", "post", S, {"name": "X", "role": "representant"}, "object"),
+        ("sessions:remove_participant", "post", lambda w: [w["session"].pk, new_participant(w)], {}, "object"),
+    ],
+    "Start the session": [("sessions:start", "post", S, {}, "object")],
+    "Move the table to a factor or to the wrap-up": [
+        ("sessions:go_to_factor", "post", lambda w: [w["session"].pk, w["factor"].pk], {}, "object"),
+        ("sessions:go_to_wrap_up", "post", S, {}, "object"),
+    ],
+    "Type into the session (minutes, levels, action points), restore an earlier text": [
+        ("sessions:save", "post", S, field_version, "object"),
+        ("sessions:history_restore", "post", lambda w: [w["session"].pk, w["revision"].pk], {}, "object"),
+    ],
+    "Close and reopen the session": [
+        ("sessions:close", "post", S, {}, "object"),
+        ("sessions:reopen", "post", S, {}, "object"),
+    ],
+    "Present-screen and join codes, the table's marks and proposals": [
+        ("sessions:present_code_create", "post", S, {}, "object"),
+        ("sessions:present_code_revoke", "post", lambda w: [w["session"].pk, new_present_code(w)], {}, "object"),
+        ("sessions:join_code_create", "post", S, {}, "object"),
+        ("sessions:join_code_revoke", "post", lambda w: [w["session"].pk, new_join_code(w)], {}, "object"),
+        ("sessions:phone_remove", "post", lambda w: [w["session"].pk, new_phone(w)], {}, "object"),
+        ("sessions:mark_round", "post", lambda w: [w["session"].pk, w["factor"].pk], {"action": "reveal"}, "object"),
+        ("sessions:proposal_adopt", "post", lambda w: [w["session"].pk, new_proposal(w)], {"position": "1"}, "object"),
+        ("sessions:proposal_dismiss", "post", lambda w: [w["session"].pk, new_proposal(w)], {}, "object"),
+    ],
+    "Write the advice, preview it, make a version final": [
+        ("reports:advice", "get", S, {}, "object"),
+        ("reports:advice_save", "post", S, section_version, "object"),
+        ("reports:advice_preview", "get", S, {}, "object"),
+        ("reports:advice_finalize", "post", S, {}, "object"),
+    ],
+    "Share the advice and send it to the initiative": [
+        ("reports:share_create", "post", lambda w: [w["session"].pk, w["version"].number], {}, "object"),
+        ("reports:share_revoke", "post", lambda w: [w["session"].pk, w["link"].pk], {}, "object"),
+        ("reports:advice_send", "get", lambda w: [w["session"].pk, w["version"].number], {}, "object"),
+    ],
+    "Update how an action point stands (follow-up review)": [
+        ("reports:action_status", "post", lambda w: [w["action"].pk], {"status": "bezig"}, "object"),
+    ],
+    "Read the audit log": [("reports:audit_log", "get", S, {}, "object")],
+    "Staff overviews, exports, importing initiatives": [
+        (name, "get", lambda w: [], {}, "role") for name in (
+            "reports:sessions_overview", "reports:initiatives_overview", "reports:factors_overview",
+            "reports:initiatives_import")
+    ] + [("reports:initiative_overview", "get", lambda w: [w["initiative"].pk], {}, "role")],
+    "Follow the table and take part from a phone": [
+        ("sessions:phone", "get", S, {}, "phone"),
+        ("sessions:phone_sync", "get", S, {}, "phone"),
+    ],
+    "Read the shared advice": [
+        ("reports:shared", "get", lambda w: [shared_token(w)], {}, "token"),
+    ],
+}
+# Actions that need the session running (the world's session is closed, with its advice).
+NEEDS_RUNNING = {"Type into the session (minutes, levels, action points), restore an earlier text",
+                 "Present-screen and join codes, the table's marks and proposals",
+                 "Move the table to a factor or to the wrap-up", "Follow the table and take part from a phone"}
+
+
+def test_the_role_table_of_the_readme_names_every_action_the_test_knows():
+    assert list(readme_role_table()) == list(ROLE_TABLE_ENDPOINTS)
+
+
+def role_client(role, world, request):
+    if role == "share_link":
+        return Client()
+    if role == "phone":
+        session, client = world["session"], Client()
+        was_closed = session.is_closed
+        if was_closed:  # a phone joins a running table; the session is closed again after
+            reopened(world)
+        assert join_phone(client, make_join_code(session, session.moderator), "Anna").status_code == 302
+        if was_closed:
+            services.close_session(session=session, user=session.moderator)
+            session.refresh_from_db()
+        return client
+    return client_for(Client, request.getfixturevalue(role))
+
+
+def expected(answer, role, kind, response, name):
+    """Whether `response` is what the README's `answer` for this role promises."""
+    status = response.status_code
+    login = status in (302, 401) and (status == 401 or response.url.startswith(reverse("login")))
+    if answer == "yes":
+        return status in (200, 204, 302) and not login
+    # no: the session's own people and role pages 403; an outsider 404; no account: the login.
+    if role in ("phone", "share_link"):
+        if kind == "phone":  # a phone page opened without joining: the code entry
+            return status == 302 and response.url == reverse("sessions:phone_enter")
+        return login
+    if kind == "object" and role == "outsider":
+        return status == 404
+    return status == 403
+
+
+@pytest.mark.parametrize("action", list(ROLE_TABLE_ENDPOINTS))
+def test_the_role_table_of_the_readme_is_what_the_app_does(action, world, request):
+    """Each cell of "Wie mag wat" in README.md, tried against every endpoint of its row."""
+    row = readme_role_table()[action]
+    if action in NEEDS_RUNNING:
+        reopened(world)
+    checked = 0
+    # The refusals first: they must change nothing that an allowed call then relies on.
+    for role in sorted(ROLE_COLUMNS, key=lambda r: row[r] == "yes"):
+        answer = row[role]
+        if answer == "—":
+            continue
+        assert answer in ("yes", "no"), (action, role, answer)
+        client = role_client(role, world, request)
+        for name, method, args, data, kind in ROLE_TABLE_ENDPOINTS[action]:
+            url = reverse(name, args=args(world))
+            payload = data(world) if callable(data) else data
+            response = getattr(client, method)(url, payload,
+                                               HTTP_ACCEPT="application/json" if "save" in name else "*/*")
+            assert expected(answer, role, kind, response, name), (
+                action, role, answer, name, response.status_code, getattr(response, "url", ""))
+            checked += 1
+    assert checked
 
 
 def test_a_closed_session_stays_closed_for_its_notulist(world, notulist):

@@ -57,3 +57,16 @@ def test_session_list_shows_only_own_sessions(scan_session, outsider, moderator,
     assert "Leerwerkloket" not in client_for(Client, outsider).get(reverse("sessions:list")).content.decode()
     assert "Leerwerkloket" in client_for(Client, moderator).get(reverse("sessions:list")).content.decode()
     assert "Leerwerkloket" in client_for(Client, staff).get(reverse("sessions:list")).content.decode()
+
+
+def test_the_notulist_sees_the_choice_but_gets_no_buttons_to_run_the_session(scan_session, notulist, moderator):
+    """README "Wie mag wat": the moderator chooses the factors and starts; the notulist is told so."""
+    html = client_for(Client, notulist).get(reverse("sessions:detail", args=[scan_session.pk])).content.decode()
+    assert reverse("sessions:choose_factors", args=[scan_session.pk]) not in html
+    assert reverse("sessions:start", args=[scan_session.pk]) not in html
+    assert "De moderator kiest de succesfactoren en start de sessie." in html
+    cockpit = client_for(Client, notulist).get(reverse("sessions:cockpit", args=[scan_session.pk])).content.decode()
+    assert reverse("sessions:start", args=[scan_session.pk]) not in cockpit
+    html = client_for(Client, moderator).get(reverse("sessions:detail", args=[scan_session.pk])).content.decode()
+    assert reverse("sessions:choose_factors", args=[scan_session.pk]) in html
+    assert reverse("sessions:start", args=[scan_session.pk]) in html

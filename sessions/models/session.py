@@ -182,11 +182,33 @@ class ScanSession(models.Model):
     def is_closed(self) -> bool:
         return self.status == Status.AFGEROND
 
+    # Who may do what with a session: the table "Wie mag wat" in README.md, which
+    # tests/test_security.py::test_the_role_table_of_the_readme_is_what_the_app_does walks.
+
+    def can_see(self, user) -> bool:
+        """Its moderator, its notulist and staff (ScanSessionQuerySet.visible_to)."""
+        return is_ser_staff(user) or (
+            user.is_authenticated and user.is_active and user.pk in (self.moderator_id, self.notulist_id)
+        )
+
     def can_manage(self, user) -> bool:
-        """Running the session — planning, preparing, starting, moving the table to a factor,
-        closing and reopening, screen codes — is the moderator's call (or staff's). The one
-        rule for it: views ask through sessions.access.get_managed_session."""
-        return is_ser_staff(user) or (user.is_authenticated and user.pk == self.moderator_id)
+        """Running the session — planning, choosing the factors and their order, starting,
+        moving the table to a factor, closing and reopening, screen and join codes, the
+        table's marks and proposals — is the moderator's call (or staff's), not the
+        notulist's. The one rule for it: views ask through sessions.access.get_managed_session."""
+        return is_ser_staff(user) or (
+            user.is_authenticated and user.is_active and user.pk == self.moderator_id
+        )
+
+    def can_edit_advice(self, user) -> bool:
+        """Writing the advice and making a version final: the notulist merges the minutes
+        into the advice, the moderator and staff may do so too."""
+        return self.can_see(user)
+
+    def can_share(self, user) -> bool:
+        """Sharing the advice with the initiative (share links, sending it by e-mail): the
+        notulist, who wrote it, as well as the moderator and staff."""
+        return self.can_edit_advice(user)
 
     def role_of(self, user) -> str:
         if user.pk == self.moderator_id:
@@ -210,6 +232,37 @@ class ScanSession(models.Model):
         if self.pk:
             earlier = earlier.exclude(pk=self.pk)
         return earlier.order_by("-starts_at", "-pk").first()
+
+    def may_follow_up(self, previous, user) -> bool:
+        """Whether `user`, planning this session, may make it a follow-up of `previous`. A
+        follow-up shows the previous session's levels and action points (with owners and
+        timeframes) to this session's moderator and notulist and lets them update those
+        action points' status (ActionPointQuerySet.follow_up_editable_by): a link is a grant
+        of access. So only someone who may see `previous` already, or staff, makes one."""
+        return is_ser_staff(user) or ScanSession.objects.visible_to(user).filter(pk=previous.pk).exists()
+
+    def previous_chain_ids(self, limit: int = 50) -> list[int]:
+        """This session's earlier sessions through `previous_session`, latest first. Every
+        link was made by someone who could see that session (may_follow_up)."""
+        ids, previous_id = [], self.previous_session_id
+        while previous_id and previous_id not in ids and previous_id != self.pk and len(ids) < limit:
+            ids.append(previous_id)
+            previous_id = (ScanSession.objects.filter(pk=previous_id)
+                           .values_list("previous_session_id", flat=True).first())
+        return ids
+
+    def path_sessions(self):
+        """The sessions of this initiative up to this one that its advice may show in the path
+        over time: the earlier sessions it follows up (previous_chain_ids) and those that each
+        of its people (moderator, notulist) may see already. The advice is read and written by
+        them, so it never carries the levels of a session led by others that nobody linked."""
+        mine = ScanSession.objects.filter(initiative_id=self.initiative_id).filter(
+            Q(starts_at__lte=self.starts_at) | Q(pk=self.pk))
+        seen_by_all = Q()
+        for person in (self.moderator, self.notulist):
+            if person is not None and not is_ser_staff(person):
+                seen_by_all &= Q(moderator=person) | Q(notulist=person)
+        return mine.filter(seen_by_all | Q(pk=self.pk) | Q(pk__in=self.previous_chain_ids()))
 
     def previous_action_points(self):
         """The action points of the previous session that were filled in, for the follow-up
@@ -390,7 +443,8 @@ class ActionPointQuerySet(models.QuerySet):
         """Action points whose status this user may update: staff all; others those of the
         sessions they moderate or take minutes for, and those of the previous session of such
         a session (the follow-up review). Closed sessions included: the status is follow-up
-        data, not session content."""
+        data, not session content. The link through `follow_ups` is only made by someone who
+        could see the previous session, or by staff (ScanSession.may_follow_up)."""
         if is_ser_staff(user):
             return self
         if not user.is_authenticated:

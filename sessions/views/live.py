@@ -328,6 +328,8 @@ def sync_checked(request, pk, since):
     )
     if session is None:
         return session_not_found()
+    # The answer carries the minutes, and the token reads them for two minutes: a view (audit).
+    audit.record(request, session, audit.VIEWED_MINUTES, detail="sync")
     response = sync_answer(session, since)
     response[sync_tokens.HEADER] = sync_tokens.issue(request, session.pk)
     return response

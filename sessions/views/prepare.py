@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from actiescan.http import render_page_or_partial
 from actiescan.models import SuccessFactor
 
-from .. import services
+from .. import audit, services
 from ..access import get_managed_session, get_session
 from ..fields import key_for
 from ..forms import ChooseFactorsForm, ParticipantForm
@@ -41,6 +41,8 @@ def prepare_context(request, session, *, choose_form=None, participant_form=None
 def detail(request, pk):
     """The prepare screen: who is at the table, which factors, and the way of working."""
     session = get_session(request, pk)
+    # It shows (and edits) the table's reasons for its choice, a text of the minutes.
+    audit.record(request, session, audit.VIEWED_MINUTES, detail="voorbereiding")
     return render_page_or_partial(
         request, "sessions/detail.html", prepare_context(request, session),
         partials=("chosen-factors", "participants"),
@@ -57,7 +59,7 @@ def refuse_when_closed(request, session):
 @login_required
 @require_POST
 def choose_factors(request, pk):
-    session = get_session(request, pk)
+    session = get_managed_session(request, pk)
     if refuse_when_closed(request, session):
         return redirect(session)
     catalogue = list(SuccessFactor.objects.active())
@@ -78,7 +80,7 @@ def choose_factors(request, pk):
 @login_required
 @require_POST
 def move_factor(request, pk, factor_pk, direction):
-    session = get_session(request, pk)
+    session = get_managed_session(request, pk)
     if direction not in ("omhoog", "omlaag"):
         raise Http404
     if refuse_when_closed(request, session):

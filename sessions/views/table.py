@@ -8,15 +8,14 @@ import hashlib
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from actiescan.http import render_page_or_partial
+from actiescan.http import local_path, render_page_or_partial
 
 from .. import audit, phones, present
 from ..access import get_managed_session, get_session
@@ -137,8 +136,7 @@ def digest(*parts) -> str:
 def back_url(request, session, session_factor) -> str:
     """Where a form of the fragment returns to without JavaScript: the page it is shown in (the
     cockpit), else this page."""
-    current = request.htmx.current_url if request.htmx else ""
-    if current and url_has_allowed_host_and_scheme(current, allowed_hosts={request.get_host()}):
+    if current := local_path(request, request.htmx.current_url if request.htmx else None):
         return current
     url = reverse("sessions:table_voices", args=[session.pk])
     return f"{url}?factor={session_factor.pk}" if session_factor else url
@@ -175,10 +173,9 @@ def after_post(request, session, session_factor, *, error: str = "", done: str =
         messages.error(request, error)
     elif done:
         messages.success(request, done)
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        target = f"{reverse('sessions:table_voices', args=[session.pk])}?factor={session_factor.pk}"
-    return redirect(target)
+    target = local_path(request, request.POST.get("next")) or (
+        f"{reverse('sessions:table_voices', args=[session.pk])}?factor={session_factor.pk}")
+    return HttpResponseRedirect(target)  # a path (local_path), never a URL name
 
 
 @login_required
