@@ -93,6 +93,32 @@ def not_utf8(request):
     return render(request, "400.html", status=400)
 
 
+class ResponseHeadersMiddleware:
+    """Headers every answer gets unless its view set its own.
+
+    Cache-Control: private, no-store on every answer to a browser with a session (logged in, or
+    holding a present or join code) or that used the session: such pages and PDFs carry minutes
+    and advice, and no shared cache, proxy or back-forward cache may keep them. Static files do
+    not pass through here (whitenoise and granian answer them first) and keep their caching;
+    /healthz and the favicon have no session and stay cacheable.
+
+    Permissions-Policy: the browser features the app never uses are switched off."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        has_session = settings.SESSION_COOKIE_NAME in request.COOKIES or (
+            session is not None and (session.accessed or session.modified)
+        )
+        if has_session and "Cache-Control" not in response:
+            response["Cache-Control"] = "private, no-store"
+        response.setdefault("Permissions-Policy", settings.ACTIESCAN_PERMISSIONS_POLICY)
+        return response
+
+
 class DutchFirstLocaleMiddleware(LocaleMiddleware):
     """Dutch unless the user chose another language with the switch (the language cookie).
 
