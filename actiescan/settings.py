@@ -71,6 +71,10 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Right inside the session middleware, so it sees every use of the session: answers that
+    # depend on who asks get "Cache-Control: private, no-store", and every answer a
+    # Permissions-Policy.
+    "actiescan.middleware.ResponseHeadersMiddleware",
     "actiescan.middleware.DutchFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -257,6 +261,14 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Browser features no page of the app uses (actiescan.middleware.ResponseHeadersMiddleware).
+ACTIESCAN_PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in (
+    "accelerometer", "autoplay", "bluetooth", "camera", "display-capture", "geolocation",
+    "gyroscope", "hid", "magnetometer", "microphone", "midi", "payment", "serial", "usb",
+    "xr-spatial-tracking",
+))
+# Load balancers probe /healthz over plain http: no redirect to https for it.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 if not DEBUG:
     SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", True)

@@ -32,6 +32,7 @@ urlpatterns = [
     path("account/tweestapsverificatie/instellen/", accounts.two_factor_setup, name="two_factor_setup"),
     path("uitloggen/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("toegankelijkheidsverklaring/", views.accessibility_statement, name="accessibility_statement"),
     path("privacyverklaring/", views.privacy_statement, name="privacy_statement"),
     path("beheer/", admin.site.urls),

@@ -1,7 +1,8 @@
 from django.conf import settings
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -30,6 +31,15 @@ def healthz(request):
     except Exception:  # noqa: BLE001 - any database failure means unhealthy
         return HttpResponse("database unavailable", status=503, content_type="text/plain")
     return HttpResponse("ok", content_type="text/plain")
+
+
+@require_GET
+def favicon(request):
+    """Browsers and tools ask for /favicon.ico without reading the page's <link>: send them to
+    the static file (a temporary redirect: its hashed name changes with every release)."""
+    response = redirect(static("img/favicon.ico"))
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 # --- Public pages: no login needed -------------------------------------------------------------

@@ -112,7 +112,13 @@ class AdviceVersionAdmin(ReadOnlyAdmin):
 class ShareLinkAdmin(admin.ModelAdmin):
     list_display = ["version", "created_at", "expires_at", "revoked_at", "created_by"]
     list_select_related = ["version__advice__session__initiative", "created_by"]
-    readonly_fields = ["version", "token", "created_by"]
+    # Only the token's hash is stored: the address is shown once, on the advice screen, to
+    # whoever makes the link. Links are made there, not here.
+    readonly_fields = ["version", "created_by"]
+    exclude = ["token_hash"]
+
+    def has_add_permission(self, request):
+        return False
 
 
 @admin.register(ShareLinkAccess)

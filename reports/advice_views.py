@@ -252,14 +252,15 @@ def create_share_link(request, pk, number):
     if raw_days and days is None:
         messages.error(request, _("Kies een geldigheid tussen 1 en 365 dagen."))
         return redirect(f"{reverse('reports:advice', args=[pk])}#versies")
-    link = services.create_share_link(version=version, user=request.user, days=days)
+    link, token = services.issue_share_link(version=version, user=request.user, days=days)
     audit.record(request, advice.session, audit.SHARED, detail=f"v{number}")
-    messages.success(
-        request,
-        _("Deellink gemaakt, geldig tot %(date)s. Stuur het adres naar het initiatief.")
-        % {"date": timezone.localtime(link.expires_at).strftime("%d-%m-%Y")},
-    )
-    return redirect(f"{reverse('reports:advice', args=[pk])}#versies")
+    # The address is shown once, here, as the answer to the POST (not a redirect): only the
+    # token's hash is stored, so no later page can show it again.
+    return render(request, "reports/share_created.html", {
+        "session": advice.session,
+        "link": link,
+        "url": request.build_absolute_uri(reverse("reports:shared", args=[token])),
+    })
 
 
 @login_required
@@ -330,23 +331,26 @@ def send_advice(request, pk, number):
 # --- The initiative's side: no account, only the token ------------------------------------------
 
 def resolve_share_link(request, token):
-    """The link for this token, or a response that says why not. Wrong tokens are counted per
-    client; past the limit every attempt is refused for a while (guessing is rate-limited)."""
-    fingerprint = client_fingerprint(request, "share-link")
-    window_start = timezone.now() - timezone.timedelta(minutes=15)
-    failures = ShareLinkFailure.objects.filter(fingerprint=fingerprint, at__gte=window_start).count()
-    if failures >= settings.ACTIESCAN_SHARE_LINK_MAX_FAILURES:
-        return None, render(request, "reports/share_unavailable.html", {"reason": "rate"}, status=429)
+    """The link for this token, or a response that says why not. The token is looked up first:
+    a valid link always opens, however many wrong tokens this client or anyone behind the same
+    address typed. Only wrong tokens are counted, per client; past the limit a wrong token is
+    answered with 429 for a while, so guessing is slowed down (a token has 256 random bits)."""
     link = (
-        ShareLink.objects.filter(token=token)
+        ShareLink.objects.for_token(token)
         .select_related("version__advice__session__initiative")
         .defer("version__pdf")
         .first()
         if 20 <= len(token) <= 64 else None
     )
     if link is None:
+        fingerprint = client_fingerprint(request, "share-link")
+        window_start = timezone.now() - timezone.timedelta(minutes=15)
+        failures = ShareLinkFailure.objects.filter(fingerprint=fingerprint, at__gte=window_start).count()
+        if failures >= settings.ACTIESCAN_SHARE_LINK_MAX_FAILURES:
+            return None, render(request, "reports/share_unavailable.html", {"reason": "rate"}, status=429)
         ShareLinkFailure.objects.create(fingerprint=fingerprint)
         return None, render(request, "reports/share_unavailable.html", {"reason": "unknown"}, status=404)
+    link.token = token  # the address the visitor came with (its PDF link is next to it)
     if not link.is_usable():
         reason = "revoked" if link.revoked_at else "expired"
         return None, render(request, "reports/share_unavailable.html", {"reason": reason}, status=410)

@@ -10,6 +10,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from actiescan.tokens import token_hash
 from sessions.models import ScanSession, SessionFactor
 
 
@@ -99,13 +100,17 @@ class ShareLinkQuerySet(models.QuerySet):
         now = now or timezone.now()
         return self.filter(revoked_at__isnull=True, expires_at__gt=now)
 
+    def for_token(self, token: str):
+        return self.filter(token_hash=token_hash(token))
+
 
 class ShareLink(models.Model):
     """The deellink: an unguessable address through which the initiative opens one finalized
-    version without an account."""
+    version without an account. Only the token's hash is stored (actiescan/tokens.py): the
+    address is shown once, to whoever made the link, and mailed right away when it is sent."""
 
     version = models.ForeignKey(AdviceVersion, on_delete=models.CASCADE, related_name="share_links")
-    token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
     expires_at = models.DateTimeField(_("verloopt op"), default=default_expiry)
     revoked_at = models.DateTimeField(_("ingetrokken op"), null=True, blank=True)
     created_by = models.ForeignKey(
@@ -120,8 +125,17 @@ class ShareLink(models.Model):
         verbose_name = _("deellink")
         verbose_name_plural = _("deellinks")
 
+    # The plain token: set only on the object that made the link, never read from the database.
+    token = ""
+
     def __str__(self):
-        return f"{self.version} ({self.token[:6]}…)"
+        return f"{self.version} (#{self.pk})"
+
+    def save(self, *args, **kwargs):
+        if not self.token_hash:
+            self.token = new_token()
+            self.token_hash = token_hash(self.token)
+        super().save(*args, **kwargs)
 
     def is_usable(self, now=None) -> bool:
         now = now or timezone.now()

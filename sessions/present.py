@@ -50,6 +50,8 @@ def max_failures() -> int:
 # --- Codes -------------------------------------------------------------------------------------
 
 def create_code(*, session: ScanSession, user) -> PresentCode:
+    """A new code; its plain text (`code.code`) exists only on the object returned, to be shown
+    to its maker now: only the hash is stored."""
     expires_at = timezone.now() + timedelta(hours=code_hours())
     for _attempt in range(5):
         try:
@@ -63,6 +65,7 @@ def create_code(*, session: ScanSession, user) -> PresentCode:
 
 
 def qr_code_uri(*, enter_url: str, code: PresentCode) -> str:
+    """For a code just made (its plain text is known only then)."""
     """A QR code that opens /scherm/ with this code filled in, as an SVG data: URI for an
     <img> (the CSP allows images from data:). The code rides in the fragment (#…), which the
     browser never sends: it stays out of server logs, and entering it is still a POST."""
@@ -84,31 +87,40 @@ def looks_like_code(code: str) -> bool:
     return len(code) == PRESENT_CODE_LENGTH and all(ch in PRESENT_CODE_ALPHABET for ch in code)
 
 
-def is_rate_limited(request) -> bool:
-    since = timezone.now() - FAILURE_WINDOW
-    failures = PresentCodeFailure.objects.filter(
-        fingerprint=client_fingerprint(request, "present-code"), at__gte=since
-    ).count()
-    return failures >= max_failures()
+class RateLimited(Exception):
+    """This client typed too many wrong present codes lately."""
 
 
 def redeem(request, raw: str) -> PresentCode | None:
     """The usable code for what was typed, remembered in this browser; None (and one failure
-    counted) when there is none. Call is_rate_limited first."""
+    counted) when there is none. The code is looked up first: a valid code always opens, however
+    many wrong ones this client or others behind the same address typed. RateLimited instead of
+    None when this client is past the limit."""
     code = normalise(raw)
     found = (
-        PresentCode.objects.usable().select_related("session").filter(code=code).first()
+        PresentCode.objects.usable().select_related("session").for_code(code).first()
         if looks_like_code(code) else None
     )
     if found is None:
-        now = timezone.now()
-        PresentCodeFailure.objects.create(fingerprint=client_fingerprint(request, "present-code"), at=now)
-        # Kept a day at most, as for share links (privacy statement): clear older ones here.
-        PresentCodeFailure.objects.filter(at__lt=now - FAILURE_RETENTION).delete()
+        _count_failure(request)
         return None
     ids = [pk for pk in stored_code_ids(request) if pk != found.pk]
     request.session[SESSION_KEY] = ([found.pk] + ids)[:MAX_CODES_PER_BROWSER]
     return found
+
+
+def _count_failure(request) -> None:
+    """One wrong code from this client; RateLimited when it already typed too many."""
+    now = timezone.now()
+    fingerprint = client_fingerprint(request, "present-code")
+    failures = PresentCodeFailure.objects.filter(
+        fingerprint=fingerprint, at__gte=now - FAILURE_WINDOW
+    ).count()
+    if failures >= max_failures():
+        raise RateLimited()
+    PresentCodeFailure.objects.create(fingerprint=fingerprint, at=now)
+    # Kept a day at most, as for share links (privacy statement): clear older ones here.
+    PresentCodeFailure.objects.filter(at__lt=now - FAILURE_RETENTION).delete()
 
 
 def stored_code_ids(request) -> list[int]:

@@ -289,14 +289,22 @@ def test_the_moderator_the_notulist_and_staff_create_share_links(advice, notulis
     version = advice_services.finalize(advice=advice, user=notulist)
     url = reverse("reports:share_create", args=[advice.session.pk, version.number])
     assert client_for(Client, outsider).post(url).status_code == 404
-    assert client_for(Client, moderator).post(url).status_code == 302
-    assert client_for(Client, staff).post(url, {"days": "30"}).status_code == 302
-    assert client_for(Client, notulist).post(url).status_code == 302
+    made = client_for(Client, moderator).post(url)
+    assert made.status_code == 200
+    assert client_for(Client, staff).post(url, {"days": "30"}).status_code == 200
+    assert client_for(Client, notulist).post(url).status_code == 200
     links = list(ShareLink.objects.order_by("pk"))
     assert len(links) == 3
     assert 89 <= (links[0].expires_at - timezone.now()).days <= 90
     assert 29 <= (links[1].expires_at - timezone.now()).days <= 30
-    assert len(links[0].token) >= 40
+    # The address is shown once, to whoever made the link; only its hash is stored.
+    address = re.search(r'value="http://testserver(/deel/([^/"]+)/)"', made.content.decode())
+    assert address and len(address.group(2)) >= 40
+    assert ShareLink.objects.for_token(address.group(2)).get() == links[0]
+    assert address.group(2) not in str(ShareLink.objects.values_list())
+    assert Client().get(address.group(1)).status_code == 200
+    editor = client_for(Client, moderator).get(reverse("reports:advice", args=[advice.session.pk]))
+    assert "/deel/" not in editor.content.decode()
 
 
 def test_share_link_opens_without_login_and_every_opening_is_logged(advice, notulist, moderator):
@@ -337,8 +345,9 @@ def test_guessing_share_links_is_rate_limited(advice, notulist, moderator, setti
     for n in range(5):
         assert anonymous.get(reverse("reports:shared", args=[f"{n}" * 43])).status_code == 404
     assert anonymous.get(reverse("reports:shared", args=["z" * 43])).status_code == 429
-    # Even the right token waits: the guesser cannot tell a hit from a miss.
-    assert anonymous.get(reverse("reports:shared", args=[link.token])).status_code == 429
+    # The right token opens: a link is never refused because of wrong guesses (someone behind
+    # the same address may have typed them); a token has 256 random bits.
+    assert anonymous.get(reverse("reports:shared", args=[link.token])).status_code == 200
     other_client = Client(REMOTE_ADDR="10.0.0.9")
     assert other_client.get(reverse("reports:shared", args=[link.token])).status_code == 200
 

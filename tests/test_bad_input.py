@@ -168,8 +168,8 @@ def test_a_body_larger_than_the_upload_limit_is_refused(running_session, moderat
     before = stored_texts(running_session)
     response = save(moderator_client, running_session,
                     {"field": f"factor:{factor.pk}:minutes", "value": "x" * 30_000, "version": "0"})
-    assert response.status_code == 400
-    assert "Er is niets opgeslagen" in response.content.decode()
+    assert response.status_code == 413
+    assert "te lang" in response.json()["message"]
     assert stored_texts(running_session) == before
 
 
@@ -331,6 +331,54 @@ def test_the_login_form_survives_garbage(client, moderator):
     assert response.status_code == 400
     response = client.post(reverse("login"), {"username": "x" * 10_000, "password": "y"})
     assert response.status_code == 200 and "klopt niet" in response.content.decode()
+
+
+@pytest.mark.parametrize("charset", ["latin-1", "ISO-8859-1", "windows-1252", "utf-16", "x-onbekend", '"utf-8"x'])
+def test_a_post_that_declares_another_charset_is_refused_everywhere(charset, running_session, moderator, notulist):
+    """A body that says it is not UTF-8 (or names a charset nobody knows) is refused with a 400
+    and a Dutch message before any view runs, also where Django alone would answer 500 or read
+    it as UTF-8: the login, both autosaves, forms, the public code pages."""
+    factor = running_session.factors.first()
+    advice_session = plan_session(running_session.initiative, moderator, notulist)
+    services.start_session(session=advice_session, user=moderator)
+    services.close_session(session=advice_session, user=moderator)
+    advice = advice_services.get_or_draft_advice(session=advice_session, user=notulist)
+    content_type = f"{FORM}; charset={charset}"
+    before, advice_before = stored_texts(running_session), advice_state(advice)
+    json_posts = [
+        (client_for(Client, moderator), reverse("sessions:save", args=[running_session.pk]),
+         f"field=factor:{factor.pk}:minutes&version=0&value=caf%E9"),
+        (client_for(Client, notulist), reverse("reports:advice_save", args=[advice_session.pk]),
+         f"field=advice:{advice.pk}:introduction&version=0&value=Hallo"),
+    ]
+    for client, url, body in json_posts:
+        response = client.generic("POST", url, body.encode(), content_type=content_type,
+                                  HTTP_ACCEPT="application/json")
+        assert response.status_code == 400, url
+        assert "UTF-8" in response.json()["message"] and "niets opgeslagen" in response.json()["message"]
+    form_posts = [
+        (Client(enforce_csrf_checks=True), reverse("login"), "username=jeroen&password=x"),
+        (client_for(Client, moderator), reverse("sessions:add_participant", args=[running_session.pk]),
+         "name=Ren%C3%A9&role=representant"),
+        (Client(), reverse("sessions:present_enter"), "code=KDTR-7M4P"),
+        (Client(), reverse("sessions:phone_enter"), "code=KDTR-7M4P&name=Ren%C3%A9"),
+        (Client(), reverse("password_reset"), "email=jeroen%40example.org"),
+    ]
+    for client, url, body in form_posts:
+        response = client.generic("POST", url, body.encode(), content_type=content_type)
+        assert response.status_code == 400, url
+        assert "Er is niets opgeslagen" in response.content.decode(), url
+    assert stored_texts(running_session) == before
+    assert advice_state(advice) == advice_before and not Participant.objects.exists()
+
+
+def test_utf8_spelled_otherwise_is_still_utf8(scan_session, moderator_client):
+    for charset in ("UTF-8", "utf8", '"utf-8"'):
+        response = moderator_client.generic(
+            "POST", reverse("sessions:add_participant", args=[scan_session.pk]),
+            b"name=Ren%C3%A9&role=representant", content_type=f"{FORM}; charset={charset}")
+        assert response.status_code == 302, charset
+    assert list(Participant.objects.values_list("name", flat=True)) == ["René"] * 3
 
 
 def test_an_upload_that_is_not_utf8_is_refused(staff):

@@ -293,7 +293,7 @@ def test_the_admin_login_is_protected_too(staff):
 
 # --- Every URL needs a login, except the public ones ------------------------------------------------
 
-PUBLIC = {"login", "logout", "healthz", "set_language", "shared", "shared_pdf",
+PUBLIC = {"login", "logout", "healthz", "favicon", "set_language", "shared", "shared_pdf",
           "accessibility_statement", "privacy_statement",
           # Forgetting a password happens before logging in (tests/test_password_reset.py).
           "password_reset", "password_reset_done", "password_reset_confirm",

@@ -8,6 +8,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from actiescan.tokens import token_hash
+
 from .session import ScanSession
 
 PRESENT_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read off a screen
@@ -22,20 +24,22 @@ class PresentCodeQuerySet(models.QuerySet):
     def usable(self, now=None):
         return self.filter(revoked_at__isnull=True, expires_at__gt=now or timezone.now())
 
+    def for_code(self, code: str):
+        """`code` as typed, normalised (capitals, no dash): see sessions.present.normalise."""
+        return self.filter(code_hash=token_hash(code))
+
 
 class PresentCode(models.Model):
     """A short-lived code that opens the read-only present screen of one session without an
     account, e.g. on the laptop behind a projector. Made by the moderator (or staff), valid
     for a few hours, revocable. The code is entered on /scherm/; there is no link that opens
-    the screen by itself."""
+    the screen by itself. Only its hash is stored: the code is shown once, to its maker."""
 
     session = models.ForeignKey(
         ScanSession, on_delete=models.CASCADE, related_name="present_codes",
         verbose_name=_("scansessie"),
     )
-    code = models.CharField(
-        _("code"), max_length=16, unique=True, default=new_present_code, editable=False
-    )
+    code_hash = models.CharField(max_length=64, unique=True, editable=False)
     expires_at = models.DateTimeField(_("geldig tot"))
     revoked_at = models.DateTimeField(_("ingetrokken op"), null=True, blank=True)
     created_by = models.ForeignKey(
@@ -51,11 +55,21 @@ class PresentCode(models.Model):
         verbose_name = _("schermcode")
         verbose_name_plural = _("schermcodes")
 
+    # The plain code: set only on the object that made it, never read from the database.
+    code = ""
+
     def __str__(self):
-        return f"{self.session} ({self.display_code})"
+        return f"{self.session} (#{self.pk})"
+
+    def save(self, *args, **kwargs):
+        if not self.code_hash:
+            self.code = new_present_code()
+            self.code_hash = token_hash(self.code)
+        super().save(*args, **kwargs)
 
     @property
     def display_code(self) -> str:
+        """The new code as it is read out and typed: KDTR-7M4P."""
         half = len(self.code) // 2
         return f"{self.code[:half]}-{self.code[half:]}"
 

@@ -50,12 +50,13 @@ def enter_code(request):
     form = PresentCodeForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        if present.is_rate_limited(request):
-            response = render(request, "present/enter.html",
-                              {"form": PresentCodeForm(), "rate_limited": True}, status=429)
-            return refuse_robots(response)
         if form.is_valid():
-            code = present.redeem(request, form.cleaned_data["code"])
+            try:
+                code = present.redeem(request, form.cleaned_data["code"])
+            except present.RateLimited:
+                response = render(request, "present/enter.html",
+                                  {"form": PresentCodeForm(), "rate_limited": True}, status=429)
+                return refuse_robots(response)
             if code is not None:
                 return redirect("sessions:present", pk=code.session_id)
             form.add_error("code", _("Deze code klopt niet, is verlopen of is ingetrokken. Vraag "
@@ -181,31 +182,34 @@ def case(request, pk):
 
 # --- Managing codes (moderator) ---------------------------------------------------------------
 
+def codes_context(request, session, *, new_code=None) -> dict:
+    enter_url = request.build_absolute_uri(reverse("sessions:present_enter"))
+    return {
+        "session": session,
+        "codes": list(session.present_codes.usable().select_related("created_by")),
+        "can_manage": session.can_manage(request.user),
+        "enter_url": enter_url,
+        "hours": present.code_hours(),
+        "new_code": new_code,
+        "qr_uri": present.qr_code_uri(enter_url=enter_url, code=new_code) if new_code else "",
+    }
+
+
 @login_required
 @require_GET
 def codes(request, pk):
     session = get_session(request, pk)
-    enter_url = request.build_absolute_uri(reverse("sessions:present_enter"))
-    codes = list(session.present_codes.usable().select_related("created_by"))
-    for code in codes:
-        code.qr_uri = present.qr_code_uri(enter_url=enter_url, code=code)
-    return render(request, "present/codes.html", {
-        "session": session,
-        "codes": codes,
-        "can_manage": session.can_manage(request.user),
-        "enter_url": enter_url,
-        "hours": present.code_hours(),
-    })
+    return render(request, "present/codes.html", codes_context(request, session))
 
 
 @login_required
 @require_POST
 def create_code(request, pk):
+    """A new present code, shown once, here, with its QR code: only its hash is stored. The
+    page is the answer to the POST (not a redirect), so the code is not kept for a next page."""
     session = get_managed_session(request, pk)
     code = present.create_code(session=session, user=request.user)
-    messages.success(request, _("Nieuwe schermcode: %(code)s. Voer hem in op het scherm bij de "
-                                "tafel.") % {"code": code.display_code})
-    return redirect("sessions:present_codes", pk=session.pk)
+    return render(request, "present/codes.html", codes_context(request, session, new_code=code))
 
 
 @login_required

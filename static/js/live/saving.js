@@ -183,7 +183,12 @@ export function save(f, opts) {
 
 function answered(f, req, res, token) {
   const json = res.json;
-  const message = (json && typeof json.message === "string" && json.message) || "";
+  // 413: the body is over the server's (or the proxy's) upload limit. A proxy answers with its
+  // own page, without our JSON: say "te lang" anyway. Refused like a 400 below, so the text
+  // stays in the field and in the local backup (drafts.js), and is sent again once it changes.
+  const message =
+    (json && typeof json.message === "string" && json.message) ||
+    (res.status === 413 ? msg("too-long") : "");
   if (res.network || res.status >= 500 || res.status === 0) {
     failedForNow(f, !!res.network || [502, 503, 504].includes(res.status));
     return;
@@ -223,7 +228,7 @@ function answered(f, req, res, token) {
     failedForNow(f, false); // not the JSON the contract promises (a proxy page …)
     return;
   }
-  // 400, 403 forbidden/closed, 404: say why, keep the draft, no retry until it changes.
+  // 400, 403 forbidden/closed, 404, 413: say why, keep the draft, no retry until it changes.
   setState(f, State.REFUSED, message);
   f.refusedSig = req.sig;
   setStatus(f.key, "error", message || msg("unsaved"), false);
