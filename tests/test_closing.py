@@ -111,7 +111,11 @@ def test_reports_of_screens_long_gone_are_cleared(running_session, two_clients):
     report(notulist, running_session, 1, screen="oud-scherm-123")
     UnsavedText.objects.update(reported_at=timezone.now() - timedelta(minutes=5))
     report(notulist, running_session, 1)
-    assert list(UnsavedText.objects.values_list("screen", flat=True)) == [SCREEN]
+    # An old report is no longer believed at once; the rows go when a screen is done typing
+    # (not on every 2-s heartbeat of every typing screen).
+    assert list(UnsavedText.objects.current().values_list("screen", flat=True)) == [SCREEN]
+    report(notulist, running_session, 0)
+    assert not UnsavedText.objects.exists()
 
 
 # --- Text that arrives after closing ---------------------------------------------------------
