@@ -45,6 +45,9 @@ class Field {
     this.conflict = null; // CONFLICT: {mine, theirs, merged, clean, version, baseVersion, by, at}
     this.remote = null; // a newer saved text, shown once the field loses focus
     this.lastSettled = 0; // when the last save's answer came
+    this.savedAt = ""; // the server's time of the last save from this screen ("14:32")
+    this.savedAfterClose = false; // … and whether that save came after the session closed
+    this.savingSince = 0; // when the save under way started (cards.js names a slow one)
   }
 
   get unsaved() {
@@ -54,6 +57,7 @@ class Field {
 
 const fields = new Map();
 const listeners = new Set();
+const statusListeners = new Set();
 
 function sessionOf(el) {
   const own = el.closest("[data-live-session]");
@@ -107,6 +111,11 @@ export function onStateChange(listener) {
   listeners.add(listener);
 }
 
+/** `listener(key)` runs whenever the status line of a field changes (cards.js sums them up). */
+export function onStatusChange(listener) {
+  statusListeners.add(listener);
+}
+
 // --- The status line under a field -------------------------------------------------------------
 
 export function setStatus(key, state, text, withRetry) {
@@ -126,9 +135,15 @@ export function setStatus(key, state, text, withRetry) {
     }
     el.replaceChildren(...nodes);
   }
+  statusListeners.forEach((listener) => listener(key));
 }
 
 export function setSavedStatus(key, time, afterClose) {
+  const f = fields.get(key);
+  if (f) {
+    f.savedAt = time || "";
+    f.savedAfterClose = !!afterClose;
+  }
   setStatus(key, "saved", fill(msg(afterClose ? "saved-after-close" : "saved"), { time: time || "" }), false);
 }
 

@@ -12,8 +12,10 @@
  *   session, late               the closed state; where text stored after closing went
  *   follow, clock               following the moderator; the factor clocks
  *   presence, forms             reporting unsaved text; forms that wait for every save
+ *   cards                       one save indicator per card of fields
  */
 
+import { renderCards, startCards } from "./cards.js";
 import { startClocks } from "./clock.js";
 import { csrfToken, isChoice, isText } from "./dom.js";
 import { purgeOldDrafts } from "./drafts.js";
@@ -51,6 +53,12 @@ document.addEventListener("click", (event) => {
     retryClicked(retry.dataset.liveRetry);
     return;
   }
+  const cardRetry = target.closest("[data-card-retry]");
+  if (cardRetry) {
+    event.preventDefault();
+    for (const key of cardRetry.dataset.cardRetry.split(" ")) if (key) retryClicked(key);
+    return;
+  }
   const action = target.closest("[data-conflict-for] [data-action]");
   if (action) {
     event.preventDefault();
@@ -66,6 +74,7 @@ document.addEventListener("visibilitychange", () => {
 });
 document.addEventListener("htmx:load", (event) => {
   adoptWithin(event.detail && event.detail.elt);
+  renderCards(event.detail && event.detail.elt);
   markTable();
 });
 // Text waiting for its pause goes before any htmx request (the moderator moving on, …).
@@ -90,12 +99,17 @@ window.addEventListener("pageshow", (event) => {
 });
 window.addEventListener("online", () => {
   online();
+  renderCards(document);
   pollNow();
   reconnectNow();
 });
-window.addEventListener("offline", offline);
+window.addEventListener("offline", () => {
+  offline();
+  renderCards(document);
+});
 
 purgeOldDrafts();
+startCards(); // before the drafts are put back: their saves show in the cards too
 adoptWithin(document.body);
 startFlushFirstForms();
 startReporting();
