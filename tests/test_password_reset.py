@@ -152,7 +152,7 @@ def test_a_wrong_old_password_changes_nothing(with_email):
 
 
 def test_email_settings_come_from_the_environment():
-    smtp = "django.core.mail.backends.smtp.EmailBackend"
+    smtp = "actiescan.mail.SMTPBackend"
     url = settings_in_production(
         "MAILERS", "DEFAULT_FROM_EMAIL",
         EMAIL_URL="smtp://mailer%40ser.nl:ge%23heim@smtp.example.org:587?tls=1",

@@ -19,7 +19,12 @@ export function applyChanges(payload, { sentAt = 0 } = {}) {
   const main = mainEl();
   if (!main || !payload || typeof payload !== "object") return;
   const fields = payload.fields && typeof payload.fields === "object" ? payload.fields : {};
-  const refresh = payload.refresh && (payload.structural || Object.keys(fields).some((key) => changesSummary(key, fields[key])));
+  // A payload without fields (the present screen's) or with a structural change refreshes as
+  // the server says; else only when a changed field can change what the refreshed parts show.
+  const keys = Object.keys(fields);
+  // Every key is looked at (no short cut): changesSummary remembers what each field showed.
+  const summaryChanged = keys.map((key) => changesSummary(key, fields[key])).includes(true);
+  const refresh = payload.refresh && (payload.structural || !keys.length || summaryChanged);
   for (const key of Object.keys(fields)) {
     const item = fields[key] && typeof fields[key] === "object" ? fields[key] : { value: fields[key] };
     applyText(key, item);
