@@ -6,7 +6,10 @@
   that is rolled back, and the confirm step runs the same import again in one transaction that
   is rolled back as soon as one row fails (data may have changed since the preview).
 - Files are refused before any row is looked at when they are empty, too large, not UTF-8
-  (CSV), not a real XLSX, or have missing, unknown or doubled columns. Each bad row gets its
+  (CSV), not a real XLSX, or have missing, unknown or doubled columns. The work a file can cause
+  is bounded, so that no upload pins a worker: every row read counts (blank ones too), an XLSX
+  is refused on its declared dimension, its unpacked size (declared and counted) and its number
+  of XML elements and rows, CSV on line length, cells per row and NUL bytes. Each bad row gets its
   own message, with the row number as the spreadsheet shows it (the header is row 1).
 - The column headers are those of the export (Code, Naam, …), matched without regard to
   capitals; CSV may use `;`, `,` or tabs. A leading apostrophe that our export put before a
@@ -40,6 +43,26 @@ def max_import_rows() -> int:
 
 
 MAX_COLUMNS = 50
+# Every row read counts, blank ones included: a sheet that declares (or jumps to) row 1,048,576
+# would otherwise make the reader produce a million empty rows, minutes of CPU per request.
+MAX_BLANK_ROWS = 1000
+# A CSV line longer than this is not an initiative (a description is a few paragraphs).
+MAX_LINE_CHARS = 50_000
+
+
+def max_read_rows() -> int:
+    """Rows read from a file at most, blank ones and the header included."""
+    return max_import_rows() + 1 + MAX_BLANK_ROWS
+
+
+def max_uncompressed_bytes() -> int:
+    """What an XLSX file (a zip) may unpack to: a 2 MB zip can hold gigabytes of XML."""
+    return getattr(settings, "ACTIESCAN_IMPORT_MAX_UNCOMPRESSED_BYTES", 20 * 1024 * 1024)
+
+
+# XML elements in an XLSX file at most: parsing costs time per element, whatever its size. A
+# full import (2,000 rows of 9 cells, their shared strings and styles) has about 100,000.
+MAX_XML_ELEMENTS = 400_000
 
 
 class ImportRefused(Exception):
@@ -249,12 +272,42 @@ def cell_text(value) -> str:
     return str(value)
 
 
+def too_many_rows(read_limit: int) -> ImportRefused:
+    return ImportRefused(
+        _("Het bestand heeft meer dan %(max)s rijen (lege rijen meegeteld). Haal de lege rijen "
+          "weg of splits het bestand in kleinere bestanden.")
+        % {"max": number_format(read_limit, force_grouping=True)}
+    )
+
+
+def check_size(size: int) -> None:
+    if size == 0:
+        raise ImportRefused(_("Het bestand is leeg."))
+    limit = max_import_bytes()
+    if size > limit:
+        raise ImportRefused(
+            _("Het bestand is te groot (%(size)s kB). Het maximum is %(max)s kB; splits het in "
+              "kleinere bestanden.")
+            % {"size": number_format(size // 1024, force_grouping=True),
+               "max": number_format(limit // 1024, force_grouping=True)}
+        )
+
+
 def _table(raw_rows) -> ParsedFile:
     """Headers and data rows from the raw rows of a file (lists of text), with limits."""
     headers = None
     rows, numbers, problems = [], [], {}
-    limit = max_import_rows()
+    limit, read_limit = max_import_rows(), max_read_rows()
     for number, raw in enumerate(raw_rows, start=1):
+        if number > read_limit:
+            raise too_many_rows(read_limit)
+        if len(raw) > MAX_COLUMNS + 1:
+            raise ImportRefused(
+                _("Rij %(row)s heeft %(n)s cellen; een importbestand voor initiatieven heeft er "
+                  "hoogstens %(max)s.")
+                % {"row": number, "n": number_format(len(raw), force_grouping=True),
+                   "max": len(COLUMNS)}
+            )
         cells = [cell_text(value) for value in raw]
         if not any(cell.strip() for cell in cells):
             continue
@@ -294,6 +347,13 @@ def _csv_rows(data: bytes):
         )
     if b"\x00" in data[:4096]:
         raise ImportRefused(_("Dit is geen tekstbestand. Kies een CSV- of Excel-bestand."))
+    if b"\x00" in data:
+        # No database stores a NUL in text (PostgreSQL refuses it): refuse the file, not a row.
+        line = data[: data.index(b"\x00")].count(b"\n") + 1
+        raise ImportRefused(
+            _("Regel %(line)s van het bestand bevat een ongeldig teken (NUL). Sla het bestand "
+              "opnieuw op als ‘CSV UTF-8’.") % {"line": line}
+        )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -304,15 +364,92 @@ def _csv_rows(data: bytes):
               "lijstscheidingsteken gescheiden)’, of upload het Excel-bestand (.xlsx) zelf.")
             % {"line": line}
         ) from None
+    for number, line in enumerate(text.split("\n"), start=1):
+        if len(line) > MAX_LINE_CHARS:
+            raise ImportRefused(
+                _("Regel %(line)s van het bestand is te lang (%(n)s tekens; hoogstens %(max)s). "
+                  "Is dit wel een CSV-bestand met initiatieven?")
+                % {"line": number, "n": number_format(len(line), force_grouping=True),
+                   "max": number_format(MAX_LINE_CHARS, force_grouping=True)}
+            )
     first_line = text.split("\n", 1)[0]
     delimiter = max((";", ",", "\t"), key=first_line.count)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
-        yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    except csv.Error as error:
+        yield from reader
+    except csv.Error:
+        # csv's own message is English ("field larger than field limit", "unexpected end of data").
         raise ImportRefused(
-            _("Het bestand kan niet als CSV worden gelezen (%(error)s). Controleer de "
-              "aanhalingstekens.") % {"error": error}
+            _("Het bestand kan niet als CSV worden gelezen (rond regel %(line)s). Controleer de "
+              "aanhalingstekens: een tekst die met \" begint, moet ook met \" eindigen.")
+            % {"line": reader.line_num}
         ) from None
+
+
+def not_an_xlsx() -> ImportRefused:
+    return ImportRefused(
+        _("Dit is geen geldig Excel-bestand (.xlsx). Sla het in Excel op als "
+          "‘Excel-werkmap (.xlsx)’ of als ‘CSV UTF-8’.")
+    )
+
+
+XML_START_TAG = re.compile(rb"<(?![/?!])")
+XML_ROW_TAG = re.compile(rb"<(?:[^\s<>/?!:]+:)?row[\s/>]")
+UNPACK_CHUNK = 64 * 1024
+
+
+def _check_xlsx_archive(data: bytes) -> None:
+    """Refuse an XLSX file (a zip of XML files) before openpyxl parses it, when unpacking or
+    parsing it would cost more than a real import file does: unpacked size (as declared in the
+    zip AND as counted while unpacking, since a declaration can lie), number of XML elements,
+    number of rows (blank ones included) and DTDs (entities can multiply text)."""
+    import zipfile
+
+    limit = max_uncompressed_bytes()
+    too_big = ImportRefused(
+        _("Het Excel-bestand is uitgepakt te groot (meer dan %(max)s MB). Een bestand met "
+          "initiatieven is veel kleiner; sla het opnieuw op of splits het.")
+        % {"max": number_format(limit // (1024 * 1024), force_grouping=True)}
+    )
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise not_an_xlsx() from None
+    with archive:
+        members = archive.infolist()
+        if len(members) > 1000 or sum(member.file_size for member in members) > limit:
+            raise too_big
+        unpacked = elements = rows = 0
+        for member in members:
+            if member.is_dir():
+                continue
+            parts = []
+            try:
+                with archive.open(member) as stream:
+                    while chunk := stream.read(UNPACK_CHUNK):
+                        unpacked += len(chunk)
+                        if unpacked > limit:
+                            raise too_big
+                        parts.append(chunk)
+            except (zipfile.BadZipFile, NotImplementedError, RuntimeError, ValueError, OSError,
+                    EOFError):
+                # Corrupt data, a wrong checksum (a lying size), encryption, an unknown method.
+                raise not_an_xlsx() from None
+            if not member.filename.lower().endswith((".xml", ".rels")):
+                continue
+            xml = b"".join(parts)
+            if b"<!DOCTYPE" in xml or b"<!ENTITY" in xml:
+                raise not_an_xlsx()
+            elements += len(XML_START_TAG.findall(xml))
+            rows += len(XML_ROW_TAG.findall(xml))
+            if rows > max_read_rows():
+                raise too_many_rows(max_read_rows())
+            if elements > MAX_XML_ELEMENTS:
+                raise ImportRefused(
+                    _("Het Excel-bestand heeft te veel cellen of opmaak om in te lezen. Kopieer "
+                      "alleen de initiatieven naar een nieuwe werkmap, of sla het op als ‘CSV "
+                      "UTF-8’.")
+                )
 
 
 def _xlsx_rows(data: bytes):
@@ -323,41 +460,38 @@ def _xlsx_rows(data: bytes):
             _("Oude Excel-bestanden (.xls) kunnen niet worden ingelezen. Sla het bestand in Excel "
               "op als ‘Excel-werkmap (.xlsx)’.")
         )
+    _check_xlsx_archive(data)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         sheet = workbook.worksheets[0]
     except Exception:  # noqa: BLE001 - any failure to open means: not a usable xlsx
-        raise ImportRefused(
-            _("Dit is geen geldig Excel-bestand (.xlsx). Sla het in Excel op als "
-              "‘Excel-werkmap (.xlsx)’ of als ‘CSV UTF-8’.")
-        ) from None
+        raise not_an_xlsx() from None
     try:
+        # The sheet's declared size (<dimension ref="A1:I50000000"/>) is refused before a row is
+        # read. Then it is set aside: openpyxl would fill every row up to it with blank rows,
+        # and drop the rows below it when it is too small; _table counts what is really there.
+        if (sheet.max_row or 0) > max_read_rows():
+            raise too_many_rows(max_read_rows())
+        sheet.reset_dimensions()
         yield from sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS + 1)
     finally:
         workbook.close()
 
 
 def read_csv(data: bytes) -> Dataset:
+    check_size(len(data))
     return _table(_csv_rows(data)).dataset()
 
 
 def read_xlsx(data: bytes) -> Dataset:
+    check_size(len(data))
     return _table(_xlsx_rows(data)).dataset()
 
 
 def parse_upload(upload) -> ParsedFile:
     """Read an uploaded CSV or XLSX file; ImportRefused for anything that is not usable."""
-    if upload.size == 0:
-        raise ImportRefused(_("Het bestand is leeg."))
-    limit = max_import_bytes()
-    if upload.size > limit:
-        raise ImportRefused(
-            _("Het bestand is te groot (%(size)s kB). Het maximum is %(max)s kB; splits het in "
-              "kleinere bestanden.")
-            % {"size": number_format(upload.size // 1024, force_grouping=True),
-               "max": number_format(limit // 1024, force_grouping=True)}
-        )
-    data = upload.read(limit + 1)
+    check_size(upload.size)
+    data = upload.read(max_import_bytes() + 1)
     name = (upload.name or "").lower()
     if name.endswith(".xlsx") or data.startswith(b"PK\x03\x04"):
         return _table(_xlsx_rows(data))

@@ -20,6 +20,7 @@ from sessions.models import (
     SessionFactor,
 )
 
+from . import hostile
 from .helpers import client_for, plan_session
 
 FORM = "application/x-www-form-urlencoded"
@@ -541,3 +542,79 @@ def test_the_login_only_returns_to_a_path_of_this_site(client, moderator, target
 
     response = client.post(reverse("login"), {"username": "jeroen", "password": PASSWORD, "next": target})
     assert response.status_code == 302 and response["Location"] == reverse("home")
+
+
+# --- Import files that would pin a worker ---------------------------------------------------------
+
+def _csv(text: str, encoding="utf-8") -> tuple[str, bytes]:
+    return "initiatieven.csv", text.encode(encoding)
+
+
+def _xlsx(data: bytes) -> tuple[str, bytes]:
+    return "initiatieven.xlsx", data
+
+
+IMPORT_HEADER = "Code;Naam;Beschrijving\n"
+FAR = f'<row r="{{n}}">{hostile.cell("A{n}", "x")}</row>'
+
+# (case, file, words in the Dutch message). Each must be refused quickly: before the limits the
+# far rows took 24 s to minutes, the blank-row zip never finished.
+HOSTILE_IMPORTS = [
+    ("xlsx: a row at 1,048,576", lambda: _xlsx(hostile.xlsx(rows=FAR.format(n=1_048_576))),
+     "rijen (lege rijen meegeteld)"),
+    ("xlsx: a row at 50,000,000", lambda: _xlsx(hostile.xlsx(rows=FAR.format(n=50_000_000))),
+     "rijen (lege rijen meegeteld)"),
+    ("xlsx: a declared dimension of 50,000,000 rows", lambda: _xlsx(hostile.xlsx(
+        rows=hostile.GOOD_ROW + FAR.format(n=50_000_000), dimension="A1:B50000000")),
+     "rijen (lege rijen meegeteld)"),
+    ("xlsx: a 2 MB zip of 800,000 blank rows", lambda: _xlsx(hostile.xlsx(
+        rows=hostile.GOOD_ROW + hostile.blank_rows(800_000, start=3))),
+     "rijen (lege rijen meegeteld)"),
+    ("xlsx: a million times the same blank row", lambda: _xlsx(hostile.xlsx(
+        rows=hostile.GOOD_ROW + '<row r="3"/>' * 1_000_000)), "rijen (lege rijen meegeteld)"),
+    ("xlsx: one row of 900,000 cells", lambda: _xlsx(hostile.xlsx(
+        rows='<row r="2">' + '<c r="A2"/>' * 900_000 + "</row>")), "te veel cellen"),
+    ("xlsx: a zip bomb (declared 60 MB)", lambda: _xlsx(hostile.xlsx(
+        rows=hostile.GOOD_ROW, prolog="<!--" + "x" * 60_000_000 + "-->")), "uitgepakt te groot"),
+    ("xlsx: a zip bomb that declares 1,000 bytes", lambda: _xlsx(hostile.understated(hostile.xlsx(
+        rows=hostile.GOOD_ROW, prolog="<!--" + "x" * 60_000_000 + "-->")), ),
+     "geen geldig Excel-bestand"),
+    ("xlsx: entities (billion laughs)", lambda: _xlsx(hostile.xlsx(
+        rows=f'<row r="2">{hostile.cell("A2", "&l9;")}</row>',
+        prolog="<!DOCTYPE worksheet [<!ENTITY l0 'ha'>" + "".join(
+            f"<!ENTITY l{n} '{f'&l{n - 1};' * 10}'>" for n in range(1, 10)) + "]>")),
+     "geen geldig Excel-bestand"),
+    ("csv: a line of 200,000 characters", lambda: _csv(IMPORT_HEADER + "x;" + "y" * 200_000 + "\n"),
+     "Regel 2 van het bestand is te lang"),
+    ("csv: a quoted cell of 200,000 characters over many lines", lambda: _csv(
+        IMPORT_HEADER + 'x;"' + "y\n" * 100_000 + '"\n'), "Controleer de aanhalingstekens"),
+    ("csv: a row of 5,000 columns", lambda: _csv(IMPORT_HEADER + "x;X" + ";y" * 5_000 + "\n"),
+     "Rij 2 heeft 5.002 cellen"),
+    ("csv: 2,000,000 blank lines", lambda: _csv(IMPORT_HEADER + "\n" * 2_000_000 + "x;X\n"),
+     "rijen (lege rijen meegeteld)"),
+    ("csv: a NUL byte after the first 4 kB", lambda: _csv(
+        IMPORT_HEADER + "".join(f"code-{n};Naam {n};\n" for n in range(400)) + "nul;nul\x00byte;\n"),
+     "Regel 402 van het bestand bevat een ongeldig teken (NUL)"),
+    ("csv: Windows-1252 after the first 4 kB", lambda: _csv(
+        IMPORT_HEADER + "".join(f"code-{n};Naam {n};\n" for n in range(400)) + "cafe;Café;\n",
+        encoding="cp1252"), "niet opgeslagen als UTF-8 (het eerste onleesbare teken staat in regel 402)"),
+]
+
+
+@pytest.mark.parametrize("case, make_file, words", HOSTILE_IMPORTS, ids=[c[0] for c in HOSTILE_IMPORTS])
+def test_import_files_that_would_pin_a_worker_are_refused(staff, case, make_file, words):
+    from reports.imports import ImportRefused, parse_upload
+
+    name, data = make_file()
+    assert len(data) <= 2 * 1024 * 1024  # the hostile file passes the upload limit
+    # The reader itself, with a generous guard so that a reader that never finishes fails here.
+    outcome = hostile.finishes_within(10, parse_upload, SimpleUploadedFile(name, data))
+    assert isinstance(outcome.get("error"), ImportRefused), outcome
+    assert words in str(outcome["error"])
+    # Through the page: 400, the Dutch message, nothing written.
+    client = client_for(Client, staff)
+    response = client.post(reverse("reports:initiatives_import"),
+                           {"file": SimpleUploadedFile(name, data)})
+    assert response.status_code == 400
+    assert words in response.context["refused"]
+    assert not Initiative.objects.exists()

@@ -259,3 +259,26 @@ def test_admin_import_previews_and_confirms_with_the_same_rules(client, existing
     assert Initiative.objects.count() == 2
     assert Initiative.objects.get(code="techniekpact-twente").region == "Oost"
     assert Initiative.objects.get(code="admin-import").is_case is True
+
+
+def test_admin_import_refuses_a_sheet_that_would_pin_a_worker(client, existing):
+    from . import hostile
+
+    far = f'<row r="50000000">{hostile.cell("A50000000", "x")}</row>'
+    upload = SimpleUploadedFile("ver.xlsx", hostile.xlsx(rows=far))
+    # (The reader's own guard against hanging is in test_bad_input; the test client needs the
+    # test's database connection, so it runs here in the test's thread.)
+    response = client.post(reverse("admin:scan_sessions_initiative_import"),
+                           {"resource": "0", "format": "1", "import_file": upload})
+    assert response.status_code == 200  # the admin shows its form again, with the message
+    assert "rijen (lege rijen meegeteld)" in response.content.decode()
+    assert Initiative.objects.count() == 1
+
+
+def test_admin_import_refuses_a_file_larger_than_the_limit(client, existing, settings):
+    settings.ACTIESCAN_IMPORT_MAX_BYTES = 100
+    response = client.post(reverse("admin:scan_sessions_initiative_import"), {
+        "resource": "0", "format": "0",
+        "import_file": csv_file(HEADER + "\n" + "x;X;;;;;;;nee\n" * 20)})
+    assert "Het bestand is te groot" in response.content.decode()
+    assert Initiative.objects.count() == 1
