@@ -28,9 +28,54 @@ export function applyChanges(payload, { sentAt = 0 } = {}) {
   if (payload.revision !== undefined && payload.revision !== null) main.dataset.revision = String(payload.revision);
   if (payload.status) statusChanged(payload.status);
   if (payload.current_factor !== undefined) tableMoved(payload.current_factor, !!payload.wrap_up);
-  const body = document.body;
-  if (payload.structural) body.dispatchEvent(new CustomEvent("live:structure", { detail: payload }));
-  if (refresh) body.dispatchEvent(new CustomEvent("live:refresh", { detail: payload }));
+  if (payload.structural) fire("live:structure", payload);
+  if (refresh) fire("live:refresh", payload);
+}
+
+/*
+ * The parts that refresh themselves (hx-trigger="live:refresh from:body", "live:structure …")
+ * replace themselves (outerHTML). htmx queues an event that arrives while a part's request is
+ * under way on that element, and drops it once the answer has replaced the element: the part
+ * would keep showing the state from before the newest change (a factor "not complete" although
+ * both action points were just saved). So an event fired while any refresh is under way is
+ * fired once more when they are all done; the new elements then ask again.
+ */
+const underWay = new Set(); // the refreshes' requests (XMLHttpRequest) still under way
+const missed = new Set();
+
+function refreshes(elt) {
+  const trigger = elt && elt.getAttribute ? elt.getAttribute("hx-trigger") || "" : "";
+  return trigger.includes("live:refresh") || trigger.includes("live:structure");
+}
+
+function fire(name, payload) {
+  if (underWay.size) missed.add(name);
+  document.body.dispatchEvent(new CustomEvent(name, { detail: payload }));
+}
+
+document.addEventListener("htmx:beforeRequest", (event) => {
+  const detail = event.detail || {};
+  if (detail.xhr && refreshes(detail.elt)) underWay.add(detail.xhr);
+});
+// A part that replaced itself hears its own htmx:afterRequest no more (htmx fires it on the
+// nearest element still on the page instead): go by the request, and count every finished one.
+document.addEventListener("htmx:afterRequest", (event) => {
+  const detail = event.detail || {};
+  if (detail.xhr) underWay.delete(detail.xhr);
+  for (const request of Array.from(underWay)) {
+    if (request.readyState === XMLHttpRequest.DONE || request.readyState === XMLHttpRequest.UNSENT) underWay.delete(request);
+  }
+  // An answer that swapped nothing (failed, aborted) leaves the old part listening.
+  if (!detail.successful) fireMissed();
+});
+// A swapped-in part listens only once htmx has settled it.
+document.addEventListener("htmx:afterSettle", () => fireMissed());
+
+function fireMissed() {
+  if (underWay.size || !missed.size) return;
+  const names = Array.from(missed);
+  missed.clear();
+  for (const name of names) document.body.dispatchEvent(new CustomEvent(name, { detail: {} }));
 }
 
 /**
