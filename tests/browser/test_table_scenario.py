@@ -16,7 +16,7 @@ from django.core.management import call_command
 from django.test import override_settings
 from playwright.sync_api import expect
 
-from sessions import services
+from sessions import autosave, services
 from sessions.models import ScanSession, SessionFactor
 
 from ..helpers import app_server, login_session_key, plan_session
@@ -387,7 +387,8 @@ def test_a_phone_sized_notulist_and_a_projector_sized_moderator(production, runn
     report("phone and projector", level_on_phone_nav_s=level_seen, level_in_phone_summary_s=summary_seen,
            complete_on_phone_nav_s=complete_seen, phone_minutes_on_projector_s=minutes_seen)
     assert level_seen < VISIBLE_WITHIN, level_seen
-    assert complete_seen < VISIBLE_WITHIN, complete_seen
+    # Two saves at once (both action points): two refreshes in a row on her screen.
+    assert complete_seen < 2 * VISIBLE_WITHIN, complete_seen
     assert minutes_seen < VISIBLE_WITHIN + 1, minutes_seen  # includes opening the minutes peek
     for screen in (mod_s, notu_s):
         assert screen.polls() == [], "the page fell back to polling"
@@ -450,5 +451,51 @@ def test_a_moderator_without_a_notulist_runs_the_whole_session_alone(production,
     assert ScanSession.objects.get(pk=session.pk).notulist is None
     report("alone", streams_opened=mod_s.stream_ready, console_errors=len(mod_s.errors))
     assert streams_opened >= 1
+    assert mod_s.polls() == [], "the page fell back to polling"
+    assert mod_s.errors == []
+
+
+# --- 5. A change that arrives while a screen is refreshing is not lost ---------------------------
+
+def test_a_change_during_a_refresh_still_reaches_the_status_and_the_navigation(production, running_session, moderator, notulist):
+    """A slow line: the cockpit's refresh after his own change is under way when her change
+    (action point 2, from her own tab) is pushed. The cockpit ends on the newest state, not on
+    the answer that left before her change."""
+    url, open_screens = production
+    session, factors = running_session
+    first = factors[0]
+    one, two = first.action_points.order_by("position")
+    autosave.save_field(session=session, key=f"factor:{first.pk}:current_level", values=["gevorderd"],
+                        version=None, user=moderator)
+    autosave.save_field(session=session, key=f"action:{one.pk}:text", values=["Werkgevers uitnodigen"],
+                        version=0, user=moderator)
+    (mod_s,) = open_screens((moderator, LAPTOP, False))
+    mod = mod_s.page
+    mod.goto(f"{url}/sessies/{session.pk}/cockpit/?factor={first.pk}")
+    mod_s.wait_streaming()
+    expect(mod.locator("#factor-status")).to_contain_text("actiepunt 2")
+    held = []
+
+    def slow_first_refresh(route):
+        request = route.request
+        if held or request.method != "GET" or request.headers.get("hx-request") != "true":
+            route.continue_()
+            return
+        answer = route.fetch()  # rendered now: action point 2 still empty
+        held.append(answer.status)
+        # Meanwhile she fills action point 2 in her own tab; its push reaches his screen
+        # while this answer is still on the (slow) line.
+        autosave.save_field(session=ScanSession.objects.get(pk=session.pk), key=f"action:{two.pk}:text",
+                            values=["Een loopbaancoach"], version=0, user=notulist)
+        time.sleep(1.5)  # the slow line (the browser goes on meanwhile)
+        route.fulfill(response=answer)
+
+    mod.route("**/cockpit/?factor=*", slow_first_refresh)
+    mod.get_by_label("Hier willen we naartoe: Voldragen").check()
+    expect(mod.locator("#factor-status")).to_contain_text("compleet", timeout=EXPECT_MS)
+    expect(nav_item(mod, first).locator(".factor-nav__link")).to_have_class("factor-nav__link is-complete")
+    expect(nav_item(mod, first)).to_contain_text("Gevorderd → Voldragen")
+    expect(field(mod, f"action:{two.pk}:text")).to_have_value("Een loopbaancoach")
+    assert held == [200]
     assert mod_s.polls() == [], "the page fell back to polling"
     assert mod_s.errors == []
