@@ -34,14 +34,16 @@ export function applyChanges(payload, { sentAt = 0 } = {}) {
 
 /*
  * The parts that refresh themselves (hx-trigger="live:refresh from:body", "live:structure …")
- * replace themselves (outerHTML). htmx queues an event that arrives while a part's request is
- * under way on that element, and drops it once the answer has replaced the element: the part
- * would keep showing the state from before the newest change (a factor "not complete" although
- * both action points were just saved). So an event fired while any refresh is under way is
- * fired once more when they are all done; the new elements then ask again.
+ * replace themselves (outerHTML). An event that arrives while a part's request is under way is
+ * queued by htmx on that element and dropped once the answer has replaced it; one that arrives
+ * between the swap and htmx's settling (about 20 ms) finds no listener at all. Either way the
+ * part would keep showing the state from before the newest change (a factor "not complete"
+ * although both action points were just saved). So an event fired while any refresh is under
+ * way, up to its settling, is fired once more when all of them have settled.
  */
-const underWay = new Set(); // the refreshes' requests (XMLHttpRequest) still under way
+const underWay = new Map(); // the refreshes' requests (XMLHttpRequest) → when they left
 const missed = new Set();
+const GIVE_UP_MS = 15000; // a request that never settles (its part was taken away) stops counting
 
 function refreshes(elt) {
   const trigger = elt && elt.getAttribute ? elt.getAttribute("hx-trigger") || "" : "";
@@ -49,34 +51,31 @@ function refreshes(elt) {
 }
 
 function fire(name, payload) {
+  for (const [request, since] of Array.from(underWay)) if (now() - since > GIVE_UP_MS) underWay.delete(request);
   if (underWay.size) missed.add(name);
   document.body.dispatchEvent(new CustomEvent(name, { detail: payload }));
 }
 
-document.addEventListener("htmx:beforeRequest", (event) => {
-  const detail = event.detail || {};
-  if (detail.xhr && refreshes(detail.elt)) underWay.add(detail.xhr);
-});
-// A part that replaced itself hears its own htmx:afterRequest no more (htmx fires it on the
-// nearest element still on the page instead): go by the request, and count every finished one.
-document.addEventListener("htmx:afterRequest", (event) => {
-  const detail = event.detail || {};
-  if (detail.xhr) underWay.delete(detail.xhr);
-  for (const request of Array.from(underWay)) {
-    if (request.readyState === XMLHttpRequest.DONE || request.readyState === XMLHttpRequest.UNSENT) underWay.delete(request);
-  }
-  // An answer that swapped nothing (failed, aborted) leaves the old part listening.
-  if (!detail.successful) fireMissed();
-});
-// A swapped-in part listens only once htmx has settled it.
-document.addEventListener("htmx:afterSettle", () => fireMissed());
-
-function fireMissed() {
+function done(detail) {
+  if (detail && detail.xhr) underWay.delete(detail.xhr);
   if (underWay.size || !missed.size) return;
   const names = Array.from(missed);
   missed.clear();
   for (const name of names) document.body.dispatchEvent(new CustomEvent(name, { detail: {} }));
 }
+
+document.addEventListener("htmx:beforeRequest", (event) => {
+  const detail = event.detail || {};
+  if (detail.xhr && refreshes(detail.elt)) underWay.set(detail.xhr, now());
+});
+// An answer that swapped nothing (failed, aborted) leaves the old part listening. (A part that
+// replaced itself hears its own events no more: htmx fires them on the nearest element still on
+// the page, so go by the request.)
+document.addEventListener("htmx:afterRequest", (event) => {
+  if (!event.detail || !event.detail.successful) done(event.detail);
+});
+// A swapped-in part listens once htmx has settled it.
+document.addEventListener("htmx:afterSettle", (event) => done(event.detail));
 
 /**
  * Whether a changed field can change what the refreshed parts of this page show (progress,
