@@ -41,9 +41,10 @@ export function applyChanges(payload, { sentAt = 0 } = {}) {
  * although both action points were just saved). So an event fired while any refresh is under
  * way, up to its settling, is fired once more when all of them have settled.
  */
-const underWay = new Map(); // the refreshes' requests (XMLHttpRequest) → when they left
+const underWay = new Map(); // the refreshes' requests (XMLHttpRequest) → {elt, since}
 const missed = new Set();
-const GIVE_UP_MS = 15000; // a request that never settles (its part was taken away) stops counting
+const GIVE_UP_MS = 15000; // a request that never ends stops counting
+const SETTLED_MS = 200; // htmx settles 20 ms after the swap
 
 function refreshes(elt) {
   const trigger = elt && elt.getAttribute ? elt.getAttribute("hx-trigger") || "" : "";
@@ -51,13 +52,19 @@ function refreshes(elt) {
 }
 
 function fire(name, payload) {
-  for (const [request, since] of Array.from(underWay)) if (now() - since > GIVE_UP_MS) underWay.delete(request);
+  for (const [request, { since }] of Array.from(underWay)) if (now() - since > GIVE_UP_MS) underWay.delete(request);
   if (underWay.size) missed.add(name);
   document.body.dispatchEvent(new CustomEvent(name, { detail: payload }));
 }
 
 function done(detail) {
   if (detail && detail.xhr) underWay.delete(detail.xhr);
+  // A part taken away by a bigger swap (the factor changed) hears nothing of its answer: once
+  // that answer is in, it no longer counts.
+  for (const [request, { elt }] of Array.from(underWay)) {
+    const finished = request.readyState === XMLHttpRequest.DONE || request.readyState === XMLHttpRequest.UNSENT;
+    if (finished && !document.contains(elt)) underWay.delete(request);
+  }
   if (underWay.size || !missed.size) return;
   const names = Array.from(missed);
   missed.clear();
@@ -66,13 +73,16 @@ function done(detail) {
 
 document.addEventListener("htmx:beforeRequest", (event) => {
   const detail = event.detail || {};
-  if (detail.xhr && refreshes(detail.elt)) underWay.set(detail.xhr, now());
+  if (detail.xhr && refreshes(detail.elt)) underWay.set(detail.xhr, { elt: detail.elt, since: now() });
 });
 // An answer that swapped nothing (failed, aborted) leaves the old part listening. (A part that
 // replaced itself hears its own events no more: htmx fires them on the nearest element still on
 // the page, so go by the request.)
 document.addEventListener("htmx:afterRequest", (event) => {
-  if (!event.detail || !event.detail.successful) done(event.detail);
+  const detail = event.detail;
+  if (!detail || !detail.successful) done(detail);
+  // An answer for a part that was taken away meanwhile (the factor changed) never settles.
+  else if (underWay.has(detail.xhr)) setTimeout(() => done(detail), SETTLED_MS);
 });
 // A swapped-in part listens once htmx has settled it.
 document.addEventListener("htmx:afterSettle", (event) => done(event.detail));
