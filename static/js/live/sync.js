@@ -28,8 +28,8 @@ export function applyChanges(payload, { sentAt = 0 } = {}) {
   if (payload.revision !== undefined && payload.revision !== null) main.dataset.revision = String(payload.revision);
   if (payload.status) statusChanged(payload.status);
   if (payload.current_factor !== undefined) tableMoved(payload.current_factor, !!payload.wrap_up);
-  if (payload.structural) fire("live:structure", payload);
-  if (refresh) fire("live:refresh", payload);
+  if (payload.structural) fire(new CustomEvent("live:structure", { detail: payload }));
+  if (refresh) fire(new CustomEvent("live:refresh", { detail: payload }));
 }
 
 /*
@@ -51,10 +51,10 @@ function refreshes(elt) {
   return trigger.includes("live:refresh") || trigger.includes("live:structure");
 }
 
-function fire(name, payload) {
+function fire(event) {
   for (const [request, { since }] of Array.from(underWay)) if (now() - since > GIVE_UP_MS) underWay.delete(request);
-  if (underWay.size) missed.add(name);
-  document.body.dispatchEvent(new CustomEvent(name, { detail: payload }));
+  if (underWay.size) missed.add(event.type);
+  document.body.dispatchEvent(event);
 }
 
 function done(detail) {
