@@ -33,10 +33,64 @@ export function applyChanges(payload, { sentAt = 0 } = {}) {
   if (payload.revision !== undefined && payload.revision !== null) main.dataset.revision = String(payload.revision);
   if (payload.status) statusChanged(payload.status);
   if (payload.current_factor !== undefined) tableMoved(payload.current_factor, !!payload.wrap_up);
-  const body = document.body;
-  if (payload.structural) body.dispatchEvent(new CustomEvent("live:structure", { detail: payload }));
-  if (refresh) body.dispatchEvent(new CustomEvent("live:refresh", { detail: payload }));
+  if (payload.structural) fire(new CustomEvent("live:structure", { detail: payload }));
+  if (refresh) fire(new CustomEvent("live:refresh", { detail: payload }));
 }
+
+/*
+ * The parts that refresh themselves (hx-trigger="live:refresh from:body", "live:structure …")
+ * replace themselves (outerHTML). An event that arrives while a part's request is under way is
+ * queued by htmx on that element and dropped once the answer has replaced it; one that arrives
+ * between the swap and htmx's settling (about 20 ms) finds no listener at all. Either way the
+ * part would keep showing the state from before the newest change (a factor "not complete"
+ * although both action points were just saved). So an event fired while any refresh is under
+ * way, up to its settling, is fired once more when all of them have settled.
+ */
+const underWay = new Map(); // the refreshes' requests (XMLHttpRequest) → {elt, since}
+const missed = new Set();
+const GIVE_UP_MS = 15000; // a request that never ends stops counting
+const SETTLED_MS = 200; // htmx settles 20 ms after the swap
+
+function refreshes(elt) {
+  const trigger = elt && elt.getAttribute ? elt.getAttribute("hx-trigger") || "" : "";
+  return trigger.includes("live:refresh") || trigger.includes("live:structure");
+}
+
+function fire(event) {
+  for (const [request, { since }] of Array.from(underWay)) if (now() - since > GIVE_UP_MS) underWay.delete(request);
+  if (underWay.size) missed.add(event.type);
+  document.body.dispatchEvent(event);
+}
+
+function done(detail) {
+  if (detail && detail.xhr) underWay.delete(detail.xhr);
+  // A part taken away by a bigger swap (the factor changed) hears nothing of its answer: once
+  // that answer is in, it no longer counts.
+  for (const [request, { elt }] of Array.from(underWay)) {
+    const finished = request.readyState === XMLHttpRequest.DONE || request.readyState === XMLHttpRequest.UNSENT;
+    if (finished && !document.contains(elt)) underWay.delete(request);
+  }
+  if (underWay.size || !missed.size) return;
+  const names = Array.from(missed);
+  missed.clear();
+  for (const name of names) document.body.dispatchEvent(new CustomEvent(name, { detail: {} }));
+}
+
+document.addEventListener("htmx:beforeRequest", (event) => {
+  const detail = event.detail || {};
+  if (detail.xhr && refreshes(detail.elt)) underWay.set(detail.xhr, { elt: detail.elt, since: now() });
+});
+// An answer that swapped nothing (failed, aborted) leaves the old part listening. (A part that
+// replaced itself hears its own events no more: htmx fires them on the nearest element still on
+// the page, so go by the request.)
+document.addEventListener("htmx:afterRequest", (event) => {
+  const detail = event.detail;
+  if (!detail || !detail.successful) done(detail);
+  // An answer for a part that was taken away meanwhile (the factor changed) never settles.
+  else if (underWay.has(detail.xhr)) setTimeout(() => done(detail), SETTLED_MS);
+});
+// A swapped-in part listens once htmx has settled it.
+document.addEventListener("htmx:afterSettle", (event) => done(event.detail));
 
 /**
  * Whether a changed field can change what the refreshed parts of this page show (progress,
