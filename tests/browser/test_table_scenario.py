@@ -81,9 +81,11 @@ class Screen:
         return [url for _, url, _ in self.requests if "/sync/" in url]
 
     def fragment_gets(self):
-        """htmx GETs of parts of the page (refreshes), not the stream or the poll."""
+        """htmx GETs of parts of the page (refreshes), not the stream, the poll or the table's
+        input panel (it asks on a timer of its own, sessions/views/table.py)."""
         return [url for method, url, hx in self.requests
-                if method == "GET" and hx and "/stream/" not in url and "/sync/" not in url]
+                if method == "GET" and hx and "/stream/" not in url and "/sync/" not in url
+                and "/tafel/" not in url]
 
     def wait_streaming(self):
         deadline = time.monotonic() + 15
@@ -208,7 +210,9 @@ def test_level_and_action_points_make_the_factor_complete_on_both_screens(produc
     mod_gets = len(mod_s.fragment_gets()) - mod_before
     notu_gets = len(notu_s.fragment_gets()) - notu_before
     assert mod_gets <= 1, mod_s.fragment_gets()[mod_before:]
-    assert notu_gets <= saves, notu_s.fragment_gets()[notu_before:]
+    # One per save, and now and then one more: a save that lands while her refresh is under way
+    # is asked for again once it settled (sync.js), so that it is not lost.
+    assert notu_gets <= saves + 3, notu_s.fragment_gets()[notu_before:]
 
     # He empties action point 1: both screens show the factor incomplete again.
     box.blur()
