@@ -90,7 +90,27 @@ document.addEventListener("htmx:afterRequest", (event) => {
   else if (underWay.has(detail.xhr)) setTimeout(() => done(detail), SETTLED_MS);
 });
 // A swapped-in part listens once htmx has settled it.
-document.addEventListener("htmx:afterSettle", (event) => done(event.detail));
+document.addEventListener("htmx:afterSettle", (event) => {
+  done(event.detail);
+  stillBehind();
+});
+
+/*
+ * The last safety net: a refreshed part says which revision it was made at
+ * (data-rendered-revision). Made before a change this screen already knows of (its request left
+ * before that save was stored, or the event for it was dropped), it asks once more.
+ */
+function stillBehind() {
+  const main = mainEl();
+  if (!main || !main.dataset.revision) return;
+  const known = Number(main.dataset.revision);
+  for (const part of document.querySelectorAll("[data-rendered-revision]")) {
+    if (Number(part.dataset.renderedRevision) < known && !underWay.size) {
+      fire(new CustomEvent("live:refresh", { detail: {} }));
+      return;
+    }
+  }
+}
 
 /**
  * Whether a changed field can change what the refreshed parts of this page show (progress,
