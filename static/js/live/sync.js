@@ -92,7 +92,10 @@ document.addEventListener("htmx:afterRequest", (event) => {
 // A swapped-in part listens once htmx has settled it.
 document.addEventListener("htmx:afterSettle", (event) => {
   done(event.detail);
-  stillBehind();
+  // Only when a part that says its revision was just put in (not after the side panel's own
+  // timed requests, which would make the cockpit refresh while the moderator types).
+  const settled = event.target;
+  if (settled && settled.matches && (settled.matches("[data-rendered-revision]") || settled.querySelector("[data-rendered-revision]"))) stillBehind();
 });
 
 /*
