@@ -143,7 +143,7 @@ def start_server(env: dict, port: int, workers: int) -> subprocess.Popen:
         start_new_session=True,
     )
     process.log_path = log.name
-    deadline = time.time() + 30
+    deadline = time.time() + 60  # a busy machine starts two workers slowly
     while time.time() < deadline:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:

@@ -27,7 +27,9 @@ import shutil
 import statistics
 import sys
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
@@ -50,6 +52,32 @@ def prepare_django(env: dict):
     call_command("migrate", verbosity=0)
 
 
+@contextmanager
+def scripted_table(prefix: str):
+    """A scratch SQLite database with a moderator, a notulist and an initiative, and the
+    production server on it (scripts/serve); yields their names and the server's address."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    env = server_env("sqlite", folder / "db.sqlite3")
+    prepare_django(env)
+    from actiescan.roles import MODERATOR_GROUP, NOTULIST_GROUP
+    from sessions.models import Initiative
+    from tests.helpers import make_user
+
+    table = SimpleNamespace(
+        moderator=make_user("jeroen", MODERATOR_GROUP, first_name="Jeroen"),
+        notulist=make_user("fatima", NOTULIST_GROUP, first_name="Fatima"),
+        initiative=Initiative.objects.create(name="Leerwerkloket Rivierenland"),
+    )
+    port = free_port()
+    table.base = f"http://127.0.0.1:{port}"
+    server = start_server(env, port, workers=2)
+    try:
+        yield table
+    finally:
+        stop_server(server)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def login_cookie(user) -> str:
     from django.contrib.sessions.backends.db import SessionStore
 
@@ -67,29 +95,19 @@ def main():
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
 
-    folder = Path(tempfile.mkdtemp(prefix="actiescan-no-loss-"))
-    env = server_env("sqlite", folder / "db.sqlite3")
-    prepare_django(env)
     from playwright.sync_api import sync_playwright
 
-    from actiescan.roles import MODERATOR_GROUP, NOTULIST_GROUP
-    from sessions import services
-    from sessions.models import Initiative
-    from tests.browser.helpers import type_through_a_session
-    from tests.helpers import make_user, plan_session
-
-    moderator = make_user("jeroen", MODERATOR_GROUP, first_name="Jeroen")
-    notulist = make_user("fatima", NOTULIST_GROUP, first_name="Fatima")
-    initiative = Initiative.objects.create(name="Leerwerkloket Rivierenland")
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = start_server(env, port, workers=2)
     results = []
-    try:
+    with scripted_table("actiescan-no-loss-") as table:
+        from sessions import services
+        from tests.browser.helpers import type_through_a_session
+        from tests.helpers import plan_session
+
+        moderator, notulist, base = table.moderator, table.notulist, table.base
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
             for n in range(args.repetitions):
-                session = plan_session(initiative, moderator, notulist)
+                session = plan_session(table.initiative, moderator, notulist)
                 services.start_session(session=session, user=moderator)
                 pages = []
                 for user in (moderator, notulist):
@@ -103,9 +121,6 @@ def main():
                 results.append(result)
                 print(f"{n + 1:2d}: {result}", flush=True)
             browser.close()
-    finally:
-        stop_server(server)
-        shutil.rmtree(folder, ignore_errors=True)
 
     def total(name):
         return sum(r[name] for r in results)

@@ -26,7 +26,6 @@ Only loopback traffic; every loop is bounded by --duration. SQLite (the embedded
 import argparse
 import asyncio
 import json
-import os
 import random
 import signal
 import statistics
@@ -48,6 +47,9 @@ from load import (  # noqa: E402 - the workshop benchmark's server and HTTP help
     own_cpu_seconds,
     percentile,
     server_env,
+    server_memory_kib,
+    start_server,
+    stop_server,
 )
 
 CSRF = "b" * 32  # an unmasked 32-character CSRF secret, the same in cookie and header
@@ -113,50 +115,8 @@ def prepare(env, tables, per_table):
     return json.loads(result.stdout)
 
 
-def start_server(env, port, workers):
-    subprocess.run([PYTHON, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
-    env = {**env, "GRANIAN_PORT": str(port), "GRANIAN_WORKERS": str(workers),
-           "VENV": sys.prefix}
-    log = open(Path(env["STATIC_ROOT"]).parent / "granian.log", "wb")
-    process = subprocess.Popen(["bash", "scripts/serve"], cwd=ROOT, env=env, stdout=log, stderr=log,
-                               start_new_session=True)
-    process.log_path = log.name
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            status, _ = asyncio.run(Connection(port).request("GET", "/healthz", {}))
-            if status == 200:
-                return process
-        except OSError:
-            pass
-        time.sleep(0.3)
-    process.kill()
-    raise SystemExit("the server did not start: " + Path(process.log_path).read_text()[-2000:])
-
-
-def stop_server(process):
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-
-
 def rss_bytes(pgid: int) -> int:
-    """Resident memory of every process in the server's process group, from /proc."""
-    total = 0
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            text = status.read_text()
-            stat = (status.parent / "stat").read_text()
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[2]) != pgid:
-            continue
-        for line in text.splitlines():
-            if line.startswith("VmRSS:"):
-                total += int(line.split()[1]) * 1024
-    return total
+    return server_memory_kib(pgid) * 1024
 
 
 # --- The load -----------------------------------------------------------------------------------

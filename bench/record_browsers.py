@@ -17,10 +17,8 @@ import argparse
 import json
 import random
 import re
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -28,8 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
-from load import free_port, server_env, start_server, stop_server  # noqa: E402
-from no_loss import CHROMIUM, login_cookie, prepare_django  # noqa: E402
+from no_loss import CHROMIUM, login_cookie, scripted_table  # noqa: E402
 
 RESULT = ROOT / "bench" / "results" / "browser_mix.json"
 
@@ -89,31 +86,21 @@ def main():
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
 
-    folder = Path(tempfile.mkdtemp(prefix="actiescan-record-"))
-    env = server_env("sqlite", folder / "db.sqlite3")
-    prepare_django(env)
     from playwright.sync_api import sync_playwright
 
-    from actiescan.roles import MODERATOR_GROUP, NOTULIST_GROUP
-    from sessions import services
-    from sessions.models import Initiative
-    from tests.browser.helpers import type_through_a_session
-    from tests.helpers import make_user, plan_session
-
-    moderator = make_user("jeroen", MODERATOR_GROUP, first_name="Jeroen")
-    notulist = make_user("fatima", NOTULIST_GROUP, first_name="Fatima")
-    initiative = Initiative.objects.create(name="Leerwerkloket Rivierenland")
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = start_server(env, port, workers=2)
     log, seconds = [], 0.0
-    try:
+    with scripted_table("actiescan-record-") as table:
+        from sessions import services
+        from tests.browser.helpers import type_through_a_session
+        from tests.helpers import plan_session
+
+        moderator, notulist, base = table.moderator, table.notulist, table.base
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
                 "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"])
             for n in range(args.repetitions):
-                session = plan_session(initiative, moderator, notulist)
+                session = plan_session(table.initiative, moderator, notulist)
                 services.start_session(session=session, user=moderator)
                 pages = []
                 for user, role in ((moderator, "moderator"), (notulist, "notulist")):
@@ -131,9 +118,6 @@ def main():
                 print(f"{n + 1}: {result['seconds']} s, {result['characters']} characters, "
                       f"lost {result['lost_characters']}", flush=True)
             browser.close()
-    finally:
-        stop_server(server)
-        shutil.rmtree(folder, ignore_errors=True)
 
     minutes = seconds / 60
     mix = {"recorded_minutes": round(minutes, 2), "repetitions": args.repetitions,
