@@ -263,7 +263,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # Browser features no page of the app uses (actiescan.middleware.ResponseHeadersMiddleware).
 ACTIESCAN_PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in (
-    "accelerometer", "autoplay", "bluetooth", "camera", "display-capture", "geolocation",
+    "accelerometer", "autoplay", "camera", "display-capture", "geolocation",
     "gyroscope", "hid", "magnetometer", "microphone", "midi", "payment", "serial", "usb",
     "xr-spatial-tracking",
 ))

@@ -74,7 +74,7 @@ def draft_closing() -> str:
     return _(
         "De actiescan is een gesprek over waar het initiatief nu staat en waar het naartoe wil; "
         "het is geen beoordeling en geen vergelijking met andere initiatieven. De actiepunten "
-        "hieronder heeft het initiatief zelf gekozen. Pak ze op, intern en met uw partners. "
+        "in dit advies heeft het initiatief zelf gekozen. Pak ze op, intern en met uw partners. "
         "Een volgend gesprek laat zien welke stappen zijn gezet."
     )
 

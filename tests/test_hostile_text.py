@@ -35,6 +35,34 @@ def assert_inside_the_page(pdf: bytes):
             assert line["x1"] <= page.width + 1, f"page {number}: a table line runs off the page"
 
 
+# advice.css: @page { margin: 24mm 20mm 22mm 20mm } after the cover.
+SIDE_MARGIN = 20 / 25.4 * 72
+
+
+def assert_inside_the_margins(pdf: bytes):
+    """Every character, table rule and cell background of the pages after the cover (which has a
+    layout of its own) lies between the left and right margins."""
+    for number, (page, _text) in enumerate(pages(pdf), start=1):
+        if number == 1:
+            continue
+        left, right = SIDE_MARGIN - 1, page.width - SIDE_MARGIN + 1
+        for kind, items in (("text", page.chars), ("a table rule", page.lines + page.rects)):
+            for item in items:
+                assert left <= item["x0"] and item["x1"] <= right, (
+                    f"page {number}: {kind} {item.get('text', '')!r} at x={item['x0']:.1f}..{item['x1']:.1f}, "
+                    f"the margins are at {left:.1f} and {right:.1f}")
+
+
+@pytest.mark.pdf
+def test_the_advice_stays_inside_its_margins(closed_session, notulist):
+    """An ordinary advice: the action table's cells (their padding included) fit the text column."""
+    draft = advice_services.get_or_draft_advice(session=closed_session, user=notulist)
+    version = advice_services.finalize(advice=draft, user=notulist)
+    text = "\n".join(t for _page, t in pages(version.pdf))
+    assert "Actiepunt Succesfactor Trekker Termijn" in text
+    assert_inside_the_margins(version.pdf)
+
+
 def first_action(session):
     return session.factors.order_by("position").first().action_points.order_by("position").first()
 
@@ -56,7 +84,7 @@ def test_a_6000_character_word_stays_inside_the_advice_pdf(closed_session, notul
     draft = advice_services.get_or_draft_advice(session=closed_session, user=notulist)
     # (Before: overflow-wrap alone made WeasyPrint measure the table cell by cell, for minutes.)
     version = advice_services.finalize(advice=draft, user=notulist)
-    assert_inside_the_page(version.pdf)
+    assert_inside_the_margins(version.pdf)
     text = "\n".join(t for _page, t in pages(version.pdf))
     assert "Actiepunt Succesfactor Trekker Termijn" in text  # the action table's header, in order
     # Nothing of the long word was lost: it is wrapped, not cut (the factor's action, the action

@@ -52,6 +52,11 @@ def test_axe_finds_nothing_on_any_page_of_a_session(four_browsers, live_server, 
     anonymous, office, mod, notu = four_browsers
     base = live_server.url
     found = []
+    # What the browser says about the page's own headers (an unknown Permissions-Policy feature
+    # is logged on every page); read by people who open the console to find a real problem.
+    header_warnings = []
+    for page in four_browsers:
+        page.on("console", lambda m: "Permissions-Policy" in m.text and header_warnings.append(m.text))
 
     def check(page, url=None, *, wait_for=None):
         if url:
@@ -128,6 +133,7 @@ def test_axe_finds_nothing_on_any_page_of_a_session(four_browsers, live_server, 
     mod.get_by_role("button", name="Schermcode maken").click()
     check(mod, wait_for=".present-codes__qr")
     assert not found, "\n".join(found)
+    assert header_warnings == []
 
 
 def test_the_cockpit_works_with_the_keyboard_alone(page, live_server, sessions_in_every_state):

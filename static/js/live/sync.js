@@ -34,7 +34,11 @@ export function applyChanges(payload, { sentAt = 0 } = {}) {
   if (payload.status) statusChanged(payload.status);
   if (payload.current_factor !== undefined) tableMoved(payload.current_factor, !!payload.wrap_up);
   if (payload.structural) fire(new CustomEvent("live:structure", { detail: payload }));
-  if (refresh) fire(new CustomEvent("live:refresh", { detail: payload }));
+  if (refresh) {
+    const revision = Number(payload.revision);
+    if (Number.isFinite(revision) && revision > wanted) wanted = revision;
+    fire(new CustomEvent("live:refresh", { detail: payload }));
+  }
 }
 
 /*
@@ -44,12 +48,25 @@ export function applyChanges(payload, { sentAt = 0 } = {}) {
  * between the swap and htmx's settling (about 20 ms) finds no listener at all. Either way the
  * part would keep showing the state from before the newest change (a factor "not complete"
  * although both action points were just saved). So an event fired while any refresh is under
- * way, up to its settling, is fired once more when all of them have settled.
+ * way, up to its settling, is fired once more when all of them have settled; a refresh that
+ * failed (a busy server, a dropped line) is asked again after a pause that grows.
  */
 const underWay = new Map(); // the refreshes' requests (XMLHttpRequest) → {elt, since}
 const missed = new Set();
 const GIVE_UP_MS = 15000; // a request that never ends stops counting
 const SETTLED_MS = 200; // htmx settles 20 ms after the swap
+const RETRY_FIRST_MS = 1000;
+const RETRY_MAX_MS = 30000;
+const CHECK_MS = 2000;
+const BEHIND_GAP_MS = 1000; // a part that stays behind (an answer that swapped nothing) is asked at most this often
+let retryMs = RETRY_FIRST_MS;
+let retryTimer = null;
+let behindAskedAt = 0;
+// The newest revision a refresh was asked for. A part that says it was made at an older one
+// (data-rendered-revision) is behind: its request left before that change was stored, or the
+// event for it found no listener. Saves that need no refresh (typed minutes) do not count, so
+// the cockpit does not refresh while the moderator types.
+let wanted = 0;
 
 function refreshes(elt) {
   const trigger = elt && elt.getAttribute ? elt.getAttribute("hx-trigger") || "" : "";
@@ -62,7 +79,7 @@ function fire(event) {
   document.body.dispatchEvent(event);
 }
 
-function done(detail) {
+function forget(detail) {
   if (detail && detail.xhr) underWay.delete(detail.xhr);
   // A part taken away by a bigger swap (the factor changed) hears nothing of its answer: once
   // that answer is in, it no longer counts.
@@ -70,10 +87,26 @@ function done(detail) {
     const finished = request.readyState === XMLHttpRequest.DONE || request.readyState === XMLHttpRequest.UNSENT;
     if (finished && !document.contains(elt)) underWay.delete(request);
   }
-  if (underWay.size || !missed.size) return;
-  const names = Array.from(missed);
-  missed.clear();
-  for (const name of names) document.body.dispatchEvent(new CustomEvent(name, { detail: {} }));
+}
+
+function behind() {
+  for (const part of document.querySelectorAll("[data-rendered-revision]")) {
+    if (Number(part.dataset.renderedRevision) < wanted) return true;
+  }
+  return false;
+}
+
+/** When no refresh is under way or waiting for its retry: what was missed, or else what is behind. */
+function catchUp() {
+  if (underWay.size || retryTimer) return;
+  if (missed.size) {
+    const names = Array.from(missed);
+    missed.clear();
+    for (const name of names) document.body.dispatchEvent(new CustomEvent(name, { detail: {} }));
+  } else if (behind() && now() - behindAskedAt >= BEHIND_GAP_MS) {
+    behindAskedAt = now();
+    fire(new CustomEvent("live:refresh", { detail: {} }));
+  }
 }
 
 document.addEventListener("htmx:beforeRequest", (event) => {
@@ -85,35 +118,41 @@ document.addEventListener("htmx:beforeRequest", (event) => {
 // the page, so go by the request.)
 document.addEventListener("htmx:afterRequest", (event) => {
   const detail = event.detail;
-  if (!detail || !detail.successful) done(detail);
+  if (!detail) return;
+  if (!detail.successful) {
+    if (detail.xhr && underWay.has(detail.xhr)) {
+      const trigger = detail.elt && detail.elt.getAttribute ? detail.elt.getAttribute("hx-trigger") || "" : "";
+      missed.add(trigger.includes("live:structure") ? "live:structure" : "live:refresh");
+      forget(detail);
+      clearTimeout(retryTimer);
+      retryTimer = setTimeout(() => {
+        retryTimer = null;
+        catchUp();
+      }, retryMs);
+      retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
+      return;
+    }
+    forget(detail);
+    catchUp();
+  }
   // An answer for a part that was taken away meanwhile (the factor changed) never settles.
-  else if (underWay.has(detail.xhr)) setTimeout(() => done(detail), SETTLED_MS);
+  else if (underWay.has(detail.xhr)) {
+    retryMs = RETRY_FIRST_MS;
+    setTimeout(() => {
+      forget(detail);
+      catchUp();
+    }, SETTLED_MS);
+  }
 });
 // A swapped-in part listens once htmx has settled it.
 document.addEventListener("htmx:afterSettle", (event) => {
-  done(event.detail);
-  // Only when a part that says its revision was just put in (not after the side panel's own
-  // timed requests, which would make the cockpit refresh while the moderator types).
-  const settled = event.target;
-  if (settled && settled.matches && (settled.matches("[data-rendered-revision]") || settled.querySelector("[data-rendered-revision]"))) stillBehind();
+  forget(event.detail);
+  catchUp();
 });
-
-/*
- * The last safety net: a refreshed part says which revision it was made at
- * (data-rendered-revision). Made before a change this screen already knows of (its request left
- * before that save was stored, or the event for it was dropped), it asks once more.
- */
-function stillBehind() {
-  const main = mainEl();
-  if (!main || !main.dataset.revision) return;
-  const known = Number(main.dataset.revision);
-  for (const part of document.querySelectorAll("[data-rendered-revision]")) {
-    if (Number(part.dataset.renderedRevision) < known && !underWay.size) {
-      fire(new CustomEvent("live:refresh", { detail: {} }));
-      return;
-    }
-  }
-}
+// The last safety net, for an event that reached no part at all (it arrived while a part was
+// being put in by another swap, such as the move to the next factor): a quiet look every few
+// seconds, a request only when a part is behind.
+setInterval(catchUp, CHECK_MS);
 
 /**
  * Whether a changed field can change what the refreshed parts of this page show (progress,
