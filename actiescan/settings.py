@@ -116,11 +116,11 @@ TEMPLATES = [
 
 
 # Database. The embedded default is a SQLite file; DATABASE_URL=postgres://… switches to
-# PostgreSQL. The app is served by an ASGI server (granian), where every request's sync work runs
-# in a thread of its own: persistent connections would pile up, one per finished thread, so
-# Django's docs say to turn them off under ASGI (CONN_MAX_AGE 0) and to pool instead —
-# PostgreSQL through psycopg's pool (ACTIESCAN_DB_POOL_SIZE connections per process at most);
-# a SQLite connection is a file opened in well under a millisecond.
+# PostgreSQL. The app is served by an ASGI server (granian). Django's docs say to turn persistent
+# connections off under ASGI (CONN_MAX_AGE 0) and to pool instead, as Django's own handler runs
+# each request's sync work in a thread of its own — PostgreSQL goes through psycopg's pool
+# (ACTIESCAN_DB_POOL_SIZE connections per process at most). SQLite has no pool; our handler's
+# long-lived lanes (actiescan/asgi.py) let it keep its connections instead.
 def database_from_env() -> dict:
     url = os.environ.get("DATABASE_URL", "")
     conn_max_age = envint("CONN_MAX_AGE", 0)
@@ -139,7 +139,11 @@ def database_from_env() -> dict:
     return {
         "ENGINE": "actiescan.db",
         "NAME": os.environ.get("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
-        "CONN_MAX_AGE": conn_max_age,
+        # Kept for 10 minutes: the sync work of requests and streams runs in a few long-lived
+        # threads per process (actiescan/asgi.py), so this is a handful of open files, not one
+        # per request; opening one (the PRAGMAs, the writer queue's turn file) was 9 % of the
+        # server's CPU under the browser-faithful load (bench/README.md).
+        "CONN_MAX_AGE": envint("CONN_MAX_AGE", 600),
         "OPTIONS": {
             # IMMEDIATE takes the write lock at BEGIN, so two autosaves wait for each other
             # (busy timeout) instead of failing with "database is locked" halfway.

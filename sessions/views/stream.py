@@ -19,6 +19,8 @@ from ..push.sse import Denied, since_of, stream_response
 def released(work):
     """Run database work from the stream in a thread and give its connection back right after
     (to the pool on PostgreSQL): a stream lasts hours and must not hold one while it waits.
+    A SQLite connection is kept as the settings say (CONN_MAX_AGE): it holds no server, and the
+    stream's work runs in the request's lane (actiescan/asgi.py), whose requests use it too.
     (A connection inside a transaction is left alone: that is a test's, which runs the view in
     its own thread and transaction.)"""
 
@@ -28,7 +30,7 @@ def released(work):
         finally:
             for connection in connections.all(initialized_only=True):
                 if not connection.in_atomic_block:
-                    connection.close()
+                    connection.close_if_unusable_or_obsolete()
 
     return sync_to_async(run)
 
