@@ -157,6 +157,31 @@ def running_session(moderator, notulist, initiative):
     return session, list(session.factors.order_by("position"))
 
 
+def cockpit_at(open_screens, url, session, session_factor, moderator):
+    """The moderator's cockpit at a factor, its stream open: (screen, page)."""
+    (screen,) = open_screens((moderator, LAPTOP, False))
+    screen.page.goto(f"{url}/sessies/{session.pk}/cockpit/?factor={session_factor.pk}")
+    screen.wait_streaming()
+    return screen, screen.page
+
+
+def on_first_refresh(page, answer):
+    """`answer(route)` answers the cockpit's first htmx refresh; every other request goes
+    through. Returns the list of refreshes it answered (one at most)."""
+    answered = []
+
+    def route_it(route):
+        request = route.request
+        if answered or request.method != "GET" or request.headers.get("hx-request") != "true":
+            route.continue_()
+            return
+        answered.append(request.url)
+        answer(route)
+
+    page.route("**/cockpit/?factor=*", route_it)
+    return answered
+
+
 # --- 1. Completeness follows on both screens, and the cockpit does not refresh for every word ---
 
 def test_level_and_action_points_make_the_factor_complete_on_both_screens(production, running_session, moderator, notulist):
@@ -469,18 +494,11 @@ def test_a_change_during_a_refresh_still_reaches_the_status_and_the_navigation(p
                         version=None, user=moderator)
     autosave.save_field(session=session, key=f"action:{one.pk}:text", values=["Werkgevers uitnodigen"],
                         version=0, user=moderator)
-    (mod_s,) = open_screens((moderator, LAPTOP, False))
-    mod = mod_s.page
-    mod.goto(f"{url}/sessies/{session.pk}/cockpit/?factor={first.pk}")
-    mod_s.wait_streaming()
+    mod_s, mod = cockpit_at(open_screens, url, session, first, moderator)
     expect(mod.locator("#factor-status")).to_contain_text("actiepunt 2")
     held = []
 
-    def slow_first_refresh(route):
-        request = route.request
-        if held or request.method != "GET" or request.headers.get("hx-request") != "true":
-            route.continue_()
-            return
+    def slow(route):
         answer = route.fetch()  # rendered now: action point 2 still empty
         held.append(answer.status)
         # Meanwhile she fills action point 2 in her own tab; its push reaches his screen
@@ -490,7 +508,7 @@ def test_a_change_during_a_refresh_still_reaches_the_status_and_the_navigation(p
         time.sleep(1.5)  # the slow line (the browser goes on meanwhile)
         route.fulfill(response=answer)
 
-    mod.route("**/cockpit/?factor=*", slow_first_refresh)
+    on_first_refresh(mod, slow)
     mod.get_by_label("Hier willen we naartoe: Voldragen").check()
     expect(mod.locator("#factor-status")).to_contain_text("compleet", timeout=EXPECT_MS)
     expect(nav_item(mod, first).locator(".factor-nav__link")).to_have_class("factor-nav__link is-complete")
@@ -514,25 +532,16 @@ def test_a_refresh_that_fails_is_asked_again(production, running_session, modera
     for action, text in ((one, "Werkgevers uitnodigen"), (two, "Een loopbaancoach")):
         autosave.save_field(session=session, key=f"action:{action.pk}:text", values=[text],
                             version=0, user=moderator)
-    (mod_s,) = open_screens((moderator, LAPTOP, False))
-    mod = mod_s.page
-    mod.goto(f"{url}/sessies/{session.pk}/cockpit/?factor={first.pk}")
-    mod_s.wait_streaming()
+    mod_s, mod = cockpit_at(open_screens, url, session, first, moderator)
     expect(mod.locator("#factor-status")).not_to_contain_text("compleet")
-    failed = []
 
-    def fail_first_refresh(route):
-        request = route.request
-        if failed or request.method != "GET" or request.headers.get("hx-request") != "true":
-            route.continue_()
-            return
-        failed.append(request.url)
+    def fail(route):
         if failure == "busy":
             route.fulfill(status=503, body="Even geduld")
         else:
             route.abort("connectionreset")
 
-    mod.route("**/cockpit/?factor=*", fail_first_refresh)
+    failed = on_first_refresh(mod, fail)
     mod.get_by_label("Hier staan we nu: Gevorderd").check()
     expect(mod.locator("#factor-status")).to_contain_text("compleet", timeout=EXPECT_MS)
     expect(nav_item(mod, first).locator(".factor-nav__link")).to_have_class("factor-nav__link is-complete")
